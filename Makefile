@@ -1,0 +1,46 @@
+# The two commands of the README are `make run` and `make test`.
+
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 10s
+
+.PHONY: run build web deps test lint go-test fuzz e2e clean
+
+## run: start Visio with embedded defaults on http://127.0.0.1:8080
+run:
+	$(GO) run ./cmd/visio serve
+
+## build: build bin/visio (the web app in web/dist is embedded as committed)
+build:
+	$(GO) build -o bin/visio ./cmd/visio
+
+## web: type-check the web app and rebuild web/dist from web/src
+web: deps
+	cd web && npm run --silent check && npm run --silent build
+
+## deps: install what the tests need (Chromium, Node packages) if missing
+deps:
+	scripts/deps.sh
+
+## test: every test: lint, Go tests with the race detector, fuzz seeds and a
+## short fuzz run, browser tests in Chromium
+test: web build lint go-test fuzz e2e
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+go-test:
+	$(GO) test -race -count=1 ./...
+
+## fuzz: run each fuzz target for FUZZTIME (new findings land in testdata/fuzz)
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+e2e: build
+	cd web && npm run --silent test:e2e
+
+clean:
+	rm -rf bin test-artifacts

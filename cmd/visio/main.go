@@ -1,0 +1,112 @@
+// Command visio is the whole Visio service in one binary: `visio serve` runs
+// the web app, signalling and media server with embedded defaults.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/visio-meet/visio/internal/config"
+	"github.com/visio-meet/visio/internal/server"
+)
+
+const usage = `Visio: video meetings on your own servers.
+
+Usage:
+  visio serve [--config FILE] [--KEY=VALUE ...]   run the server (see visio serve --help)
+  visio config-reference                          print the settings as a Markdown table
+  visio version                                   print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "config-reference":
+		fmt.Fprint(stdout, config.Reference())
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "visio: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "visio (unknown version)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			v += " " + s.Value
+		}
+	}
+	return "visio " + v + " " + info.GoVersion
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(args, os.LookupEnv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "visio: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(cfg, server.Options{}, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: telling participants and closing meetings")
+	case err := <-srv.Done():
+		log.Error("web server stopped", "err", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown was not clean", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

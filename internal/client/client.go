@@ -1,0 +1,395 @@
+// Package client is a Visio participant written in Go: it joins a meeting
+// through the real signalling protocol, publishes synthetic Opus and VP8
+// media over WebRTC, and counts what it receives from others. Integration
+// tests and the load generator use it in place of a browser.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/visio-meet/visio/internal/protocol"
+)
+
+// Options say where and as whom to join.
+type Options struct {
+	URL    string // the server's base URL, such as http://127.0.0.1:8080
+	Room   string
+	Name   string
+	Logger *slog.Logger
+}
+
+// Client is one participant.
+type Client struct {
+	opts    Options
+	log     *slog.Logger
+	ws      *websocket.Conn
+	rawConn net.Conn // the TCP connection under ws, for Kill
+	media   *mediaStack
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced on every state change
+	self      protocol.Participant
+	others    map[string]protocol.Participant
+	offered   map[string]protocol.OfferedTrack // by mid on the subscribe connection
+	received  map[TrackKey]*ReceivedTrack
+	errors    []protocol.Error
+	speakers  protocol.Speakers
+	bye       string
+	closed    bool
+	published map[protocol.Source]*publishedTrack
+	pubMids   map[protocol.Source]string
+	answers   chan string
+}
+
+// TrackKey names a received track.
+type TrackKey struct {
+	Participant string
+	Source      protocol.Source
+}
+
+// Join connects, joins the room and waits for the welcome.
+func Join(ctx context.Context, opts Options) (*Client, error) {
+	c, err := Connect(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.SendMessage(ctx, &protocol.Join{Room: opts.Room, Name: opts.Name}); err != nil {
+		c.Kill()
+		return nil, err
+	}
+	err = c.WaitFor(ctx, func(s State) bool { return s.Self.ID != "" || len(s.Errors) > 0 || s.Bye != "" })
+	if err == nil {
+		if st := c.State(); st.Self.ID == "" {
+			err = fmt.Errorf("join refused: %v %s", st.Errors, st.Bye)
+		}
+	}
+	if err != nil {
+		c.Kill()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Connect opens the signalling socket without joining, for tests that speak
+// the protocol by hand.
+func Connect(ctx context.Context, opts Options) (*Client, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		opts:      opts,
+		log:       opts.Logger.With("client", opts.Name),
+		changed:   make(chan struct{}),
+		others:    map[string]protocol.Participant{},
+		offered:   map[string]protocol.OfferedTrack{},
+		received:  map[TrackKey]*ReceivedTrack{},
+		published: map[protocol.Source]*publishedTrack{},
+		pubMids:   map[protocol.Source]string{},
+		answers:   make(chan string, 1),
+	}
+	var dialer net.Dialer
+	httpClient := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			c.rawConn = conn
+			return conn, err
+		},
+	}}
+	url := "ws" + strings.TrimPrefix(opts.URL, "http") + "/ws"
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		Subprotocols: []string{protocol.Subprotocol},
+		HTTPClient:   httpClient,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", url, err)
+	}
+	ws.SetReadLimit(16 << 20)
+	c.ws = ws
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	media, err := newMediaStack(c)
+	if err != nil {
+		_ = ws.CloseNow()
+		return nil, err
+	}
+	c.media = media
+	c.wg.Go(c.readLoop)
+	return c, nil
+}
+
+// State is a snapshot of what the client knows.
+type State struct {
+	Self     protocol.Participant
+	Others   map[string]protocol.Participant
+	Received map[TrackKey]TrackStats
+	Errors   []protocol.Error
+	Speakers protocol.Speakers
+	Bye      string
+	Closed   bool // the server closed the socket
+}
+
+// State returns a snapshot.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
+		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed}
+	for k, v := range c.others {
+		s.Others[k] = v
+	}
+	for k, r := range c.received {
+		s.Received[k] = r.stats()
+	}
+	return s
+}
+
+// ID returns the participant id the server gave.
+func (c *Client) ID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.self.ID
+}
+
+// WaitFor waits until cond holds on the client's state.
+func (c *Client) WaitFor(ctx context.Context, cond func(State) bool) error {
+	ticker := time.NewTicker(50 * time.Millisecond) // received packet counts change without notification
+	defer ticker.Stop()
+	for {
+		c.mu.Lock()
+		changed := c.changed
+		c.mu.Unlock()
+		if cond(c.State()) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", c.opts.Name, ctx.Err())
+		case <-changed:
+		case <-ticker.C:
+		}
+	}
+}
+
+func (c *Client) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// SendMessage sends a protocol message.
+func (c *Client) SendMessage(ctx context.Context, m protocol.Message) error {
+	b, err := protocol.Encode(m)
+	if err != nil {
+		return err
+	}
+	return c.SendRaw(ctx, b)
+}
+
+// SendRaw sends any text, valid or not.
+func (c *Client) SendRaw(ctx context.Context, b []byte) error {
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+func (c *Client) readLoop() {
+	defer func() {
+		c.mu.Lock()
+		c.closed = true
+		c.notifyLocked()
+		c.mu.Unlock()
+	}()
+	for {
+		_, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		msg, err := protocol.DecodeServer(data)
+		if err != nil {
+			c.log.Error("undecodable server message", "err", err)
+			continue
+		}
+		c.handle(msg)
+	}
+}
+
+func (c *Client) handle(msg protocol.Message) {
+	if o, ok := msg.(*protocol.Offer); ok {
+		c.mu.Lock()
+		for _, t := range o.Tracks {
+			c.offered[t.Mid] = t
+		}
+		c.mu.Unlock()
+		if err := c.media.answerOffer(o.SDP); err != nil {
+			c.log.Error("answer offer", "err", err)
+		}
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.notifyLocked()
+	switch m := msg.(type) {
+	case *protocol.Welcome:
+		c.self = m.You
+		for _, p := range m.Participants {
+			c.others[p.ID] = p
+		}
+	case *protocol.ParticipantJoined:
+		c.others[m.Participant.ID] = m.Participant
+	case *protocol.ParticipantUpdated:
+		if m.Participant.ID == c.self.ID {
+			c.self = m.Participant
+		} else {
+			c.others[m.Participant.ID] = m.Participant
+		}
+	case *protocol.ParticipantLeft:
+		delete(c.others, m.ID)
+	case *protocol.PublishAnswer:
+		select {
+		case c.answers <- m.SDP:
+		default:
+		}
+	case *protocol.Speakers:
+		c.speakers = *m
+	case *protocol.Error:
+		c.errors = append(c.errors, *m)
+	case *protocol.Bye:
+		c.bye = m.Reason
+	}
+}
+
+// Publish starts publishing synthetic media for each source, renegotiating
+// the publish connection.
+func (c *Client) Publish(ctx context.Context, sources ...protocol.Source) error {
+	if err := c.media.addTracks(sources); err != nil {
+		return err
+	}
+	offer, err := c.media.publishOffer()
+	if err != nil {
+		return err
+	}
+	if err := c.SendMessage(ctx, &protocol.Publish{SDP: offer, Tracks: c.declarations()}); err != nil {
+		return err
+	}
+	select {
+	case answer := <-c.answers:
+		return c.media.setPublishAnswer(answer)
+	case <-ctx.Done():
+		return fmt.Errorf("no publish answer: %w (errors: %v)", ctx.Err(), c.State().Errors)
+	}
+}
+
+// Unpublish stops a source and tells the server, without renegotiation.
+func (c *Client) Unpublish(ctx context.Context, src protocol.Source) error {
+	c.mu.Lock()
+	if t, ok := c.published[src]; ok {
+		t.stop()
+		delete(c.published, src)
+	}
+	c.mu.Unlock()
+	return c.SendMessage(ctx, &protocol.Publish{Tracks: c.declarations()})
+}
+
+func (c *Client) declarations() []protocol.TrackDeclaration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []protocol.TrackDeclaration{}
+	for src, t := range c.published {
+		out = append(out, protocol.TrackDeclaration{Mid: c.pubMids[src], Source: src, Muted: t.muted.Load()})
+	}
+	return out
+}
+
+// SetMuted mutes a published source: audio goes silent (level 127) and the
+// server is told.
+func (c *Client) SetMuted(ctx context.Context, src protocol.Source, muted bool) error {
+	c.mu.Lock()
+	if t, ok := c.published[src]; ok {
+		t.muted.Store(muted)
+	}
+	c.mu.Unlock()
+	return c.SendMessage(ctx, &protocol.Mute{Source: src, Muted: muted})
+}
+
+// SetSpeaking makes the microphone send loud (speaking) or silent levels.
+func (c *Client) SetSpeaking(speaking bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.published[protocol.SourceMicrophone]; ok {
+		t.speaking.Store(speaking)
+	}
+}
+
+// KeyframeRequests returns how many PLI or FIR the server sent for a source.
+func (c *Client) KeyframeRequests(src protocol.Source) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.published[src]; ok {
+		return int(t.keyframeRequests.Load())
+	}
+	return 0
+}
+
+// RequestKeyframe sends a PLI for a received track, as a decoder would.
+func (c *Client) RequestKeyframe(key TrackKey) error {
+	return c.media.requestKeyframe(key)
+}
+
+// BlockMedia drops every media packet in and out, as a network cut would,
+// while the signalling socket stays up.
+func (c *Client) BlockMedia(blocked bool) { c.media.blackhole.Store(blocked) }
+
+// Leave says goodbye and closes everything.
+func (c *Client) Leave(ctx context.Context) error {
+	err := c.SendMessage(ctx, &protocol.Leave{})
+	if err == nil {
+		err = c.WaitFor(ctx, func(s State) bool { return s.Closed })
+	}
+	c.close()
+	return err
+}
+
+// Kill drops the connections without a word, as a crashed browser would.
+func (c *Client) Kill() {
+	if c.rawConn != nil {
+		_ = c.rawConn.Close()
+	}
+	c.close()
+}
+
+func (c *Client) close() {
+	c.cancel()
+	_ = c.ws.CloseNow()
+	c.media.close()
+	c.wg.Wait()
+}
+
+// errNotReceived is returned for keyframe requests on unknown tracks.
+var errNotReceived = errors.New("no such received track")
+
+// newAPI builds the client's WebRTC stack.
+func newAPI(settings webrtc.SettingEngine) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(settings)), nil
+}

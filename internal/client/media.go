@@ -1,0 +1,427 @@
+package client
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/visio-meet/visio/internal/protocol"
+)
+
+const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+// mediaStack holds the client's two peer connections. Each has its own UDP
+// socket, as in a browser (the server tells connections apart by address),
+// and BlockMedia can silence both.
+type mediaStack struct {
+	c         *Client
+	blackhole atomic.Bool
+
+	mu      sync.Mutex
+	pub     *webrtc.PeerConnection
+	sub     *webrtc.PeerConnection
+	sockets []io.Closer
+}
+
+func newMediaStack(c *Client) (*mediaStack, error) {
+	return &mediaStack{c: c}, nil
+}
+// blackholeConn drops all traffic while blocked is set.
+type blackholeConn struct {
+	*net.UDPConn
+	blocked *atomic.Bool
+}
+
+func (b *blackholeConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if b.blocked.Load() {
+		return len(p), nil
+	}
+	return b.UDPConn.WriteTo(p, addr)
+}
+
+func (b *blackholeConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := b.UDPConn.ReadFrom(p)
+		if err != nil || !b.blocked.Load() {
+			return n, addr, err
+		}
+	}
+}
+
+// newConnection makes a peer connection on a new socket; m.mu is held.
+func (m *mediaStack) newConnection() (*webrtc.PeerConnection, error) {
+	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
+	if err != nil {
+		return nil, fmt.Errorf("client media socket: %w", err)
+	}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: &blackholeConn{UDPConn: udp, blocked: &m.blackhole}})
+	m.sockets = append(m.sockets, mux, udp)
+	se := webrtc.SettingEngine{}
+	se.SetICEUDPMux(mux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(3*time.Second, 10*time.Second, time.Second)
+	api, err := newAPI(se)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+}
+
+// addTracks adds one synthetic track per source to the publish connection.
+func (m *mediaStack) addTracks(sources []protocol.Source) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pub == nil {
+		pc, err := m.newConnection()
+		if err != nil {
+			return err
+		}
+		m.pub = pc
+	}
+	for _, src := range sources {
+		codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+		if src.Kind() == "video" {
+			codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		}
+		track, err := webrtc.NewTrackLocalStaticRTP(codec, string(src), m.c.opts.Name)
+		if err != nil {
+			return err
+		}
+		tr, err := m.pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			return err
+		}
+		p := &publishedTrack{source: src, track: track, sender: tr.Sender(), stopped: make(chan struct{})}
+		p.speaking.Store(true)
+		m.c.mu.Lock()
+		m.c.published[src] = p
+		m.c.mu.Unlock()
+		m.c.wg.Go(p.readRTCP)
+		m.c.wg.Go(func() { p.send(m.c.ctx) })
+	}
+	return nil
+}
+
+func (m *mediaStack) publishOffer() (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	offer, err := m.pub.CreateOffer(nil)
+	if err != nil {
+		return "", err
+	}
+	gathered := webrtc.GatheringCompletePromise(m.pub)
+	if err := m.pub.SetLocalDescription(offer); err != nil {
+		return "", err
+	}
+	<-gathered
+	m.c.mu.Lock()
+	for _, tr := range m.pub.GetTransceivers() {
+		for src, p := range m.c.published {
+			if tr.Sender() == p.sender {
+				m.c.pubMids[src] = tr.Mid()
+			}
+		}
+	}
+	m.c.mu.Unlock()
+	return m.pub.LocalDescription().SDP, nil
+}
+
+func (m *mediaStack) setPublishAnswer(answer string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
+}
+
+func (m *mediaStack) answerOffer(offer string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sub == nil {
+		pc, err := m.newConnection()
+		if err != nil {
+			return err
+		}
+		pc.OnTrack(m.onTrack)
+		m.sub = pc
+	}
+	if err := m.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return err
+	}
+	answer, err := m.sub.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	gathered := webrtc.GatheringCompletePromise(m.sub)
+	if err := m.sub.SetLocalDescription(answer); err != nil {
+		return err
+	}
+	<-gathered
+	return m.c.SendMessage(m.c.ctx, &protocol.Answer{SDP: m.sub.LocalDescription().SDP})
+}
+
+func (m *mediaStack) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	m.mu.Lock()
+	mid := ""
+	for _, tr := range m.sub.GetTransceivers() {
+		if tr.Receiver() == receiver {
+			mid = tr.Mid()
+		}
+	}
+	m.mu.Unlock()
+	m.c.mu.Lock()
+	offered, ok := m.c.offered[mid]
+	if !ok {
+		m.c.mu.Unlock()
+		return
+	}
+	key := TrackKey{Participant: offered.Participant, Source: offered.Source}
+	r, ok := m.c.received[key]
+	if !ok {
+		r = &ReceivedTrack{}
+		m.c.received[key] = r
+	}
+	r.mu.Lock()
+	r.ssrc = uint32(remote.SSRC())
+	r.mu.Unlock()
+	m.c.notifyLocked()
+	m.c.mu.Unlock()
+	m.c.wg.Go(func() { r.read(remote) })
+	m.c.wg.Go(func() { drainRTCP(receiver) })
+}
+
+func drainRTCP(r *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := r.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+func (m *mediaStack) requestKeyframe(key TrackKey) error {
+	m.c.mu.Lock()
+	r, ok := m.c.received[key]
+	m.c.mu.Unlock()
+	m.mu.Lock()
+	sub := m.sub
+	m.mu.Unlock()
+	if !ok || sub == nil {
+		return errNotReceived
+	}
+	r.mu.Lock()
+	ssrc := r.ssrc
+	r.mu.Unlock()
+	return sub.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+}
+
+func (m *mediaStack) close() {
+	m.mu.Lock()
+	pcs := []*webrtc.PeerConnection{m.pub, m.sub}
+	sockets := m.sockets
+	m.mu.Unlock()
+	for _, pc := range pcs {
+		if pc != nil {
+			_ = pc.Close()
+		}
+	}
+	for _, s := range sockets {
+		_ = s.Close()
+	}
+}
+
+// ReceivedTrack counts the packets of one track from another participant.
+type ReceivedTrack struct {
+	mu        sync.Mutex
+	ssrc      uint32
+	packets   int
+	bytes     int
+	keyframes int
+	last      time.Time
+	lastSeq   uint16
+	lost      int
+}
+
+// TrackStats is a snapshot of a ReceivedTrack.
+type TrackStats struct {
+	Packets   int
+	Bytes     int
+	Keyframes int // VP8 keyframes seen
+	Lost      int // gaps in sequence numbers
+	Last      time.Time
+}
+
+func (r *ReceivedTrack) stats() TrackStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, Lost: r.lost, Last: r.last}
+}
+
+func (r *ReceivedTrack) read(remote *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	var p rtp.Packet
+	for {
+		n, _, err := remote.Read(buf)
+		if err != nil {
+			return
+		}
+		if p.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		r.mu.Lock()
+		if r.packets > 0 {
+			if gap := p.SequenceNumber - r.lastSeq; gap > 1 && gap < 0x8000 {
+				r.lost += int(gap - 1)
+			}
+		}
+		r.lastSeq = p.SequenceNumber
+		r.packets++
+		r.bytes += len(p.Payload)
+		if p.PayloadType != 111 && isVP8KeyframeStart(p.Payload) {
+			r.keyframes++
+		}
+		r.last = time.Now()
+		r.mu.Unlock()
+	}
+}
+
+// publishedTrack sends synthetic media until stopped.
+type publishedTrack struct {
+	source           protocol.Source
+	track            *webrtc.TrackLocalStaticRTP
+	sender           *webrtc.RTPSender
+	muted            atomic.Bool
+	speaking         atomic.Bool
+	keyframeRequests atomic.Int32
+	keyframeNeeded   atomic.Bool
+	stopOnce         sync.Once
+	stopped          chan struct{}
+}
+
+func (p *publishedTrack) stop() { p.stopOnce.Do(func() { close(p.stopped) }) }
+
+func (p *publishedTrack) readRTCP() {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := p.sender.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				p.keyframeRequests.Add(1)
+				p.keyframeNeeded.Store(true)
+			}
+		}
+	}
+}
+
+// Synthetic media rates: Opus 20 ms frames; VP8 at 15 frames per second.
+const (
+	audioFrame = 20 * time.Millisecond
+	videoFrame = time.Second / 15
+)
+
+func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }) {
+	frame := audioFrame
+	if p.source.Kind() == "video" {
+		frame = videoFrame
+	}
+	ticker := time.NewTicker(frame)
+	defer ticker.Stop()
+	levelExt := uint8(0)
+	var seq uint16
+	var ts uint32
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.stopped:
+			return
+		case <-ticker.C:
+		}
+		if levelExt == 0 && p.source.Kind() == "audio" {
+			for _, ext := range p.sender.GetParameters().HeaderExtensions {
+				if ext.URI == audioLevelURI {
+					levelExt = uint8(ext.ID)
+				}
+			}
+		}
+		var packets [][]byte
+		if p.source.Kind() == "audio" {
+			packets = [][]byte{opusFrame(n)}
+			ts += 960
+		} else {
+			keyframe := n%30 == 0 || p.keyframeNeeded.Swap(false)
+			packets = vp8Frame(n, keyframe)
+			ts += 6000
+		}
+		for i, payload := range packets {
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: i == len(packets)-1}, Payload: payload}
+			seq++
+			if levelExt != 0 {
+				level := byte(127)
+				if p.speaking.Load() && !p.muted.Load() {
+					level = 25
+				}
+				_ = pkt.Header.SetExtension(levelExt, []byte{0x80 | level})
+			}
+			_ = p.track.WriteRTP(pkt) // fails only while the connection is not up yet or closing
+		}
+	}
+}
+
+// opusFrame returns a plausible Opus packet: a TOC byte for a 20 ms SILK
+// frame and some bytes.
+func opusFrame(n int) []byte {
+	b := make([]byte, 60)
+	b[0] = 0x78
+	for i := 1; i < len(b); i++ {
+		b[i] = byte(n + i)
+	}
+	return b
+}
+
+// vp8Frame returns the RTP payloads of one VP8 frame: a keyframe is larger
+// and starts with the VP8 keyframe header.
+func vp8Frame(n int, keyframe bool) [][]byte {
+	count, size := 2, 900
+	if keyframe {
+		count, size = 6, 1100
+	}
+	out := make([][]byte, count)
+	for i := range out {
+		b := make([]byte, size)
+		if i == 0 {
+			b[0] = 0x10 // start of partition
+			if keyframe {
+				copy(b[1:], []byte{0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00}) // 320x240
+			} else {
+				b[1] = 0x01 // inter frame
+			}
+		}
+		for j := 11; j < size; j++ {
+			b[j] = byte(n + j)
+		}
+		out[i] = b
+	}
+	return out
+}
+
+// isVP8KeyframeStart tells whether a VP8 RTP payload starts a keyframe.
+func isVP8KeyframeStart(payload []byte) bool {
+	return len(payload) >= 2 && payload[0]&0x10 != 0 && payload[0]&0x80 == 0 && payload[1]&0x01 == 0
+}

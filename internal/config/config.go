@@ -1,0 +1,399 @@
+// Package config loads Visio's settings from, in rising order of precedence,
+// built-in defaults, a YAML file, VISIO_* environment variables and
+// command-line flags. Every setting has one key (media.udp_port) that names
+// it in all three: the YAML path, the variable VISIO_MEDIA_UDP_PORT and the
+// flag --media.udp_port. A bad value stops start-up with an error that names
+// the key and where the value came from.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the complete set of settings.
+type Config struct {
+	HTTP struct {
+		Addr           string
+		AllowedOrigins []string
+		TLSCert        string
+		TLSKey         string
+	}
+	Media struct {
+		UDPPort                int
+		TCPPort                int
+		PublicIPs              []string
+		ICEDisconnectedTimeout time.Duration
+		ICEFailedTimeout       time.Duration
+	}
+	Rooms struct {
+		MaxParticipants int
+	}
+	Log struct {
+		Level  string
+		Format string
+	}
+}
+
+// setting describes one key: how to read it from text (environment and
+// flags), how to print it, and what values are valid.
+type setting struct {
+	key   string
+	help  string
+	get   func(*Config) string
+	set   func(*Config, string) error
+	check func(*Config) error
+	list  bool // also accepts a YAML sequence
+}
+
+// EnvName returns the environment variable of a key.
+func EnvName(key string) string {
+	return "VISIO_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+func settings() []setting {
+	return []setting{
+		stringSetting("http.addr", "Address and port of the web server (web app, API, signalling).",
+			func(c *Config) *string { return &c.HTTP.Addr }, checkHostPort),
+		listSetting("http.allowed_origins", "Other origins (host patterns such as visio.example.org) allowed to open a signalling WebSocket; the server's own origin always is.",
+			func(c *Config) *[]string { return &c.HTTP.AllowedOrigins }, nil),
+		stringSetting("http.tls_cert", "PEM certificate file: with http.tls_key, the web server speaks HTTPS itself (browsers only allow cameras on HTTPS or localhost).",
+			func(c *Config) *string { return &c.HTTP.TLSCert }, nil),
+		stringSetting("http.tls_key", "PEM private key file for http.tls_cert.",
+			func(c *Config) *string { return &c.HTTP.TLSKey }, nil),
+		intSetting("media.udp_port", "The one UDP port that carries all media, on every interface.",
+			func(c *Config) *int { return &c.Media.UDPPort }, 1, 65535),
+		intSetting("media.tcp_port", "TCP port for ICE-TCP, the fallback for networks that block UDP; 0 turns it off.",
+			func(c *Config) *int { return &c.Media.TCPPort }, 0, 65535),
+		listSetting("media.public_ips", "Public IPv4 addresses to announce instead of the interface addresses, for a server behind 1:1 NAT.",
+			func(c *Config) *[]string { return &c.Media.PublicIPs }, checkIPv4),
+		durationSetting("media.ice_disconnected_timeout", "Silence after which a media connection counts as disconnected.",
+			func(c *Config) *time.Duration { return &c.Media.ICEDisconnectedTimeout }, 500*time.Millisecond, time.Minute),
+		durationSetting("media.ice_failed_timeout", "Silence after which a media connection has failed and the participant is removed.",
+			func(c *Config) *time.Duration { return &c.Media.ICEFailedTimeout }, time.Second, 5*time.Minute),
+		intSetting("rooms.max_participants", "Most participants in one meeting; 0 means no cap.",
+			func(c *Config) *int { return &c.Rooms.MaxParticipants }, 0, 100000),
+		enumSetting("log.level", "Least important log level written.",
+			func(c *Config) *string { return &c.Log.Level }, "debug", "info", "warn", "error"),
+		enumSetting("log.format", "Log line format: text for people, json for log collectors.",
+			func(c *Config) *string { return &c.Log.Format }, "text", "json"),
+	}
+}
+
+// Default returns the built-in settings: a server for one machine, reachable
+// from a browser on the same machine.
+func Default() *Config {
+	c := &Config{}
+	c.HTTP.Addr = "127.0.0.1:8080"
+	c.HTTP.AllowedOrigins = []string{}
+	c.Media.UDPPort = 7882
+	c.Media.TCPPort = 7881
+	c.Media.PublicIPs = []string{}
+	c.Media.ICEDisconnectedTimeout = 5 * time.Second
+	c.Media.ICEFailedTimeout = 15 * time.Second
+	c.Rooms.MaxParticipants = 200
+	c.Log.Level = "info"
+	c.Log.Format = "text"
+	return c
+}
+
+// Load reads the settings. args are the command's arguments (without the
+// command name); getenv is usually os.LookupEnv. A --config flag or the
+// VISIO_CONFIG variable names the YAML file. Load returns flag.ErrHelp when
+// args ask for help, after writing the usage to usage.
+func Load(args []string, getenv func(string) (string, bool), usage io.Writer) (*Config, error) {
+	c := Default()
+	all := settings()
+	origin := map[string]string{}
+
+	fs := flag.NewFlagSet("visio serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	configFile := fs.String("config", "", "YAML configuration file (or VISIO_CONFIG)")
+	flagValues := map[string]*string{}
+	for _, s := range all {
+		flagValues[s.key] = fs.String(s.key, "", s.help)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			PrintUsage(usage)
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w (run `visio serve --help` for the settings)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (run `visio serve --help` for the settings)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	path := *configFile
+	if !set["config"] {
+		path, _ = getenv("VISIO_CONFIG")
+	}
+	if path != "" {
+		if err := loadFile(c, path, all, origin); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range all {
+		if v, ok := getenv(EnvName(s.key)); ok {
+			if err := s.set(c, v); err != nil {
+				return nil, fmt.Errorf("config: %s (from %s): %w", s.key, EnvName(s.key), err)
+			}
+			origin[s.key] = EnvName(s.key)
+		}
+	}
+	for _, s := range all {
+		if set[s.key] {
+			if err := s.set(c, *flagValues[s.key]); err != nil {
+				return nil, fmt.Errorf("config: %s (from flag --%s): %w", s.key, s.key, err)
+			}
+			origin[s.key] = "flag --" + s.key
+		}
+	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		return nil, fmt.Errorf("config: http.tls_cert and http.tls_key go together: set both or neither")
+	}
+	for _, s := range all {
+		if s.check == nil {
+			continue
+		}
+		if err := s.check(c); err != nil {
+			from := origin[s.key]
+			if from == "" {
+				from = "default"
+			}
+			return nil, fmt.Errorf("config: %s (from %s): %w", s.key, from, err)
+		}
+	}
+	return c, nil
+}
+
+// loadFile applies a YAML file through the same parsers as variables and
+// flags, so that its errors name the key and line at fault.
+func loadFile(c *Config, path string, all []setting, origin map[string]string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file
+	}
+	byKey := map[string]setting{}
+	for _, s := range all {
+		byKey[s.key] = s
+	}
+	return applyNode(c, path, "", doc.Content[0], byKey, origin)
+}
+
+func applyNode(c *Config, path, prefix string, n *yaml.Node, byKey map[string]setting, origin map[string]string) error {
+	if n.Kind != yaml.MappingNode {
+		where := "the file"
+		if prefix != "" {
+			where = strings.TrimSuffix(prefix, ".")
+		}
+		return fmt.Errorf("config file %s, line %d: %s must be a mapping of keys to values", path, n.Line, where)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := prefix + k.Value
+		s, known := byKey[key]
+		if !known {
+			if !hasPrefix(byKey, key+".") {
+				return fmt.Errorf("config file %s, line %d: unknown key %q (keys are listed by `visio serve --help`)", path, k.Line, key)
+			}
+			if err := applyNode(c, path, key+".", v, byKey, origin); err != nil {
+				return err
+			}
+			continue
+		}
+		from := fmt.Sprintf("file %s, line %d", path, v.Line)
+		origin[key] = from
+		var value string
+		switch {
+		case v.Kind == yaml.ScalarNode:
+			value = v.Value
+		case s.list && v.Kind == yaml.SequenceNode:
+			items := make([]string, 0, len(v.Content))
+			for _, item := range v.Content {
+				if item.Kind != yaml.ScalarNode {
+					return fmt.Errorf("config: %s (from %s): list items must be plain values", key, from)
+				}
+				items = append(items, item.Value)
+			}
+			value = strings.Join(items, ",")
+		default:
+			return fmt.Errorf("config: %s (from %s): expected a single value", key, from)
+		}
+		if err := s.set(c, value); err != nil {
+			return fmt.Errorf("config: %s (from %s): %w", key, from, err)
+		}
+	}
+	return nil
+}
+
+func hasPrefix(byKey map[string]setting, prefix string) bool {
+	for k := range byKey {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// PrintUsage writes the settings with their defaults and variables.
+func PrintUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: visio serve [--config FILE] [--KEY=VALUE ...]\n\n")
+	fmt.Fprintf(w, "Every setting can be given in the YAML file, as an environment variable or as a flag;\n")
+	fmt.Fprintf(w, "flags win over variables, which win over the file.\n\n")
+	def := Default()
+	for _, s := range settings() {
+		fmt.Fprintf(w, "  --%s (%s, default %q)\n      %s\n", s.key, EnvName(s.key), s.get(def), s.help)
+	}
+}
+
+// Reference returns the settings as a Markdown table, for the README.
+func Reference() string {
+	var b strings.Builder
+	b.WriteString("| Key (YAML path and flag) | Environment variable | Default | Meaning |\n|---|---|---|---|\n")
+	def := Default()
+	for _, s := range settings() {
+		d := "*none*"
+		if v := s.get(def); v != "" {
+			d = "`" + v + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", s.key, EnvName(s.key), d, s.help)
+	}
+	return b.String()
+}
+
+// ---- setting kinds ----
+
+func stringSetting(key, help string, field func(*Config) *string, check func(string) error) setting {
+	return setting{key: key, help: help,
+		get: func(c *Config) string { return *field(c) },
+		set: func(c *Config, v string) error { *field(c) = v; return nil },
+		check: func(c *Config) error {
+			if check == nil {
+				return nil
+			}
+			return check(*field(c))
+		},
+	}
+}
+
+func enumSetting(key, help string, field func(*Config) *string, allowed ...string) setting {
+	return stringSetting(key, help+" One of: "+strings.Join(allowed, ", ")+".", field, func(v string) error {
+		if !slices.Contains(allowed, v) {
+			return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+		}
+		return nil
+	})
+}
+
+func intSetting(key, help string, field func(*Config) *int, low, high int) setting {
+	return setting{key: key, help: help,
+		get: func(c *Config) string { return strconv.Itoa(*field(c)) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			*field(c) = n
+			return nil
+		},
+		check: func(c *Config) error {
+			if n := *field(c); n < low || n > high {
+				return fmt.Errorf("%d is outside %d to %d", n, low, high)
+			}
+			return nil
+		},
+	}
+}
+
+func durationSetting(key, help string, field func(*Config) *time.Duration, low, high time.Duration) setting {
+	return setting{key: key, help: help + " A duration such as 500ms, 10s or 1m.",
+		get: func(c *Config) string { return field(c).String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 10s", v)
+			}
+			*field(c) = d
+			return nil
+		},
+		check: func(c *Config) error {
+			if d := *field(c); d < low || d > high {
+				return fmt.Errorf("%s is outside %s to %s", d, low, high)
+			}
+			return nil
+		},
+	}
+}
+
+// listSetting reads a comma-separated list from text.
+func listSetting(key, help string, field func(*Config) *[]string, check func(string) error) setting {
+	return setting{key: key, help: help + " Comma-separated in variables and flags.", list: true,
+		get: func(c *Config) string { return strings.Join(*field(c), ",") },
+		set: func(c *Config, v string) error {
+			list := []string{}
+			for item := range strings.SplitSeq(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+			*field(c) = list
+			return nil
+		},
+		check: func(c *Config) error {
+			if check == nil {
+				return nil
+			}
+			for _, item := range *field(c) {
+				if err := check(item); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func checkHostPort(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (for example 127.0.0.1:8080 or :8080)", v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port", v)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
+			return fmt.Errorf("%q: the host must be an IP address or localhost", v)
+		}
+	}
+	return nil
+}
+
+func checkIPv4(v string) error {
+	a, err := netip.ParseAddr(v)
+	if err != nil || !a.Is4() {
+		return fmt.Errorf("%q is not an IPv4 address", v)
+	}
+	return nil
+}

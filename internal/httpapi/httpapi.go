@@ -1,0 +1,136 @@
+// Package httpapi is Visio's HTTP edge: the web app, the REST API and the
+// signalling endpoint, with the headers and checks every response needs.
+package httpapi
+
+import (
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/visio-meet/visio/internal/room"
+)
+
+// Routes served by the API.
+const (
+	SignalPath = "/ws"
+	RoomsPath  = "/api/v1/rooms"
+)
+
+// New returns the handler for the whole HTTP surface. app holds the built web
+// app: index.html and its assets.
+func New(signal http.Handler, app fs.FS, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET "+SignalPath, signal)
+	mux.HandleFunc("POST "+RoomsPath, createRoom)
+	mux.HandleFunc(RoomsPath+"/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
+	})
+
+	web := webApp{files: app, log: log}
+	mux.Handle("GET /assets/", web.assets())
+	mux.HandleFunc("GET /{$}", web.index)
+	mux.HandleFunc("GET /{page}", web.page)
+
+	csrf := http.NewCrossOriginProtection()
+	return securityHeaders(csrf.Handler(mux))
+}
+
+// createRoom hands out a fresh room code. Rooms need no record until the
+// rooms and access issue: a code is a meeting link as soon as it exists.
+func createRoom(w http.ResponseWriter, _ *http.Request) {
+	code := room.NewCode()
+	writeJSON(w, http.StatusCreated, map[string]string{"code": string(code), "path": "/" + string(code)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]string{"error": code, "message": message})
+}
+
+// securityHeaders sets the headers that confine the web app to its own
+// origin and to the devices it needs.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+		"media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), fullscreen=(self)")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type webApp struct {
+	files fs.FS
+	log   *slog.Logger
+}
+
+// assets serves the built files. Their names carry a content hash, so they
+// can be cached forever.
+func (a webApp) assets() http.Handler {
+	files := http.FileServerFS(a.files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		files.ServeHTTP(w, r)
+	})
+}
+
+func (a webApp) index(w http.ResponseWriter, r *http.Request) {
+	a.serveIndex(w, http.StatusOK)
+}
+
+// page serves the app for a meeting link; anything else gets the app's
+// "page not found" screen with a 404 status.
+func (a webApp) page(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("page")
+	if code, err := room.ParseCode(name); err == nil {
+		if string(code) != name {
+			http.Redirect(w, r, "/"+string(code), http.StatusMovedPermanently)
+			return
+		}
+		a.serveIndex(w, http.StatusOK)
+		return
+	}
+	if path.Ext(name) != "" {
+		if f, err := fs.Stat(a.files, name); err == nil && !f.IsDir() {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+			http.ServeFileFS(w, r, a.files, name)
+			return
+		}
+	}
+	a.serveIndex(w, http.StatusNotFound)
+}
+
+func (a webApp) serveIndex(w http.ResponseWriter, status int) {
+	body, err := fs.ReadFile(a.files, "index.html")
+	if err != nil {
+		a.log.Error("the web app is missing from the binary: run `make web`", "err", err)
+		writeError(w, http.StatusInternalServerError, "no_web_app", "the web app was not built into this binary")
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,133 @@
+package meeting
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/visio-meet/visio/internal/protocol"
+	"github.com/visio-meet/visio/internal/room"
+	"github.com/visio-meet/visio/internal/speaker"
+)
+
+// Meeting is the live session of one room.
+type Meeting struct {
+	code     room.Code
+	registry *Registry
+	speakers *speaker.Detector
+	ctx      context.Context
+	stop     context.CancelFunc
+
+	// mu guards the fields below and the mutable state of every participant.
+	// Calls into the media plane made under mu must not wait for a peer to
+	// close (Peer.Close is always called without it).
+	mu           sync.Mutex
+	participants []*Participant // in order of arrival
+	joining      int
+	ended        bool
+}
+
+func newMeeting(r *Registry, code room.Code) *Meeting {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Meeting{code: code, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel}
+}
+
+// Code returns the room code.
+func (m *Meeting) Code() room.Code { return m.code }
+
+// Participants returns who is in the meeting, in order of arrival.
+func (m *Meeting) Participants() []*Participant {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.participants)
+}
+
+func (m *Meeting) join(name string, sink Sink) (*Participant, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.joining--
+	if max := m.registry.cfg.MaxParticipants; max > 0 && len(m.participants) >= max {
+		return nil, ErrRoomFull
+	}
+	p := &Participant{
+		id:        newParticipantID(),
+		name:      name,
+		meeting:   m,
+		sink:      sink,
+		declared:  map[string]protocol.TrackDeclaration{},
+		published: map[protocol.Source]*publication{},
+	}
+	p.log = m.registry.log.With("room", m.code, "participant", p.id)
+	p.peer = m.registry.media.NewPeer(sfuPeerID(p.id), peerEvents{p})
+
+	others := make([]protocol.Participant, 0, len(m.participants))
+	for _, o := range m.participants {
+		others = append(others, o.infoLocked())
+	}
+	m.participants = append(m.participants, p)
+	sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others})
+	m.broadcastLocked(p, &protocol.ParticipantJoined{Participant: p.infoLocked()})
+	if a := m.lastSpeakers(); a != nil {
+		sink.Send(a)
+	}
+	for _, o := range m.participants {
+		for _, pub := range o.published {
+			p.subscribeLocked(pub.track)
+		}
+	}
+	p.log.Info("participant joined", "participants", len(m.participants))
+	return p, nil
+}
+
+// broadcastLocked sends msg to everyone but except (which may be nil).
+func (m *Meeting) broadcastLocked(except *Participant, msg protocol.Message) {
+	for _, p := range m.participants {
+		if p != except {
+			p.sink.Send(msg)
+		}
+	}
+}
+
+func (m *Meeting) remove(p *Participant) {
+	m.participants = slices.DeleteFunc(m.participants, func(x *Participant) bool { return x == p })
+}
+
+// runSpeakerDetection reports the active speaker to everyone while the
+// meeting lasts.
+func (m *Meeting) runSpeakerDetection(interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-ticker.C:
+			result, changed := m.speakers.Update()
+			if !changed {
+				continue
+			}
+			m.mu.Lock()
+			m.broadcastLocked(nil, speakersMessage(result))
+			m.mu.Unlock()
+		}
+	}
+}
+
+// lastSpeakers returns the current speakers for a newcomer, or nil when
+// nobody has spoken yet.
+func (m *Meeting) lastSpeakers() *protocol.Speakers {
+	r := m.speakers.Last()
+	if r.Active == "" {
+		return nil
+	}
+	return speakersMessage(r)
+}
+
+func speakersMessage(r speaker.Result) *protocol.Speakers {
+	speaking := r.Speaking
+	if speaking == nil {
+		speaking = []string{}
+	}
+	return &protocol.Speakers{Active: r.Active, Speaking: speaking}
+}

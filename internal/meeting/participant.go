@@ -1,0 +1,318 @@
+package meeting
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/visio-meet/visio/internal/protocol"
+	"github.com/visio-meet/visio/internal/sfu"
+)
+
+// ErrLeft is returned by the methods of a participant who has left.
+var ErrLeft = errors.New("the participant has left the meeting")
+
+// ErrInvalidTracks is wrapped by Publish errors about the track declarations.
+var ErrInvalidTracks = errors.New("invalid track declaration")
+
+// Participant is someone in a meeting. Its methods are called by the
+// participant's signalling session.
+type Participant struct {
+	id      ParticipantID
+	name    string
+	meeting *Meeting
+	sink    Sink
+	peer    *sfu.Peer
+	log     *slog.Logger
+
+	// Guarded by meeting.mu.
+	declared  map[string]protocol.TrackDeclaration // by mid, as the client last declared them
+	published map[protocol.Source]*publication     // declared tracks whose media has started
+	left      bool
+}
+
+type publication struct {
+	track *sfu.UpTrack
+}
+
+func sfuPeerID(id ParticipantID) sfu.PeerID { return sfu.PeerID(id) }
+
+// ID returns the participant's identifier.
+func (p *Participant) ID() ParticipantID { return p.id }
+
+// Name returns the display name.
+func (p *Participant) Name() string { return p.name }
+
+// Peer returns the participant's media peer.
+func (p *Participant) Peer() *sfu.Peer { return p.peer }
+
+// Info returns what others know of the participant.
+func (p *Participant) Info() protocol.Participant {
+	p.meeting.mu.Lock()
+	defer p.meeting.mu.Unlock()
+	return p.infoLocked()
+}
+
+func (p *Participant) infoLocked() protocol.Participant {
+	tracks := []protocol.Track{}
+	for src := range p.published {
+		tracks = append(tracks, protocol.Track{Source: src, Muted: p.mutedLocked(src)})
+	}
+	slices.SortFunc(tracks, func(a, b protocol.Track) int { return cmp.Compare(a.Source, b.Source) })
+	return protocol.Participant{ID: string(p.id), Name: p.name, Tracks: tracks}
+}
+
+func (p *Participant) mutedLocked(src protocol.Source) bool {
+	for _, d := range p.declared {
+		if d.Source == src {
+			return d.Muted
+		}
+	}
+	return false
+}
+
+// Publish renegotiates the publish connection when offer is not empty, and
+// then records the tracks the client declares. Nothing changes if either is
+// refused.
+func (p *Participant) Publish(offer string, tracks []protocol.TrackDeclaration) (string, error) {
+	m := p.meeting
+	if err := p.checkDeclarations(tracks); err != nil {
+		return "", err
+	}
+	answer := ""
+	if offer != "" {
+		var err error
+		if answer, err = p.peer.Publish(offer); err != nil {
+			return "", err
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p.left {
+		return "", ErrLeft
+	}
+	if err := p.checkDeclarationsLocked(tracks); err != nil {
+		return "", err // a concurrent Publish changed them; the client sends one at a time
+	}
+	before := p.infoLocked()
+	p.declared = make(map[string]protocol.TrackDeclaration, len(tracks))
+	for _, t := range tracks {
+		p.declared[t.Mid] = t
+	}
+	p.reconcileLocked()
+	p.announceIfChangedLocked(before)
+	return answer, nil
+}
+
+func (p *Participant) checkDeclarations(tracks []protocol.TrackDeclaration) error {
+	p.meeting.mu.Lock()
+	defer p.meeting.mu.Unlock()
+	if p.left {
+		return ErrLeft
+	}
+	return p.checkDeclarationsLocked(tracks)
+}
+
+// checkDeclarationsLocked refuses to let a transceiver change what it carries.
+func (p *Participant) checkDeclarationsLocked(tracks []protocol.TrackDeclaration) error {
+	for _, t := range tracks {
+		if old, ok := p.declared[t.Mid]; ok && old.Source != t.Source {
+			return fmt.Errorf("%w: mid %q carries %s and cannot become %s", ErrInvalidTracks, t.Mid, old.Source, t.Source)
+		}
+	}
+	return nil
+}
+
+// reconcileLocked makes the published tracks match the declarations.
+func (p *Participant) reconcileLocked() {
+	for src, pub := range p.published {
+		d, ok := p.declared[pub.track.Mid()]
+		if !ok || d.Source != src {
+			p.unpublishLocked(src)
+		}
+	}
+	for mid, d := range p.declared {
+		if _, ok := p.published[d.Source]; ok {
+			continue
+		}
+		if t := p.peer.Track(mid); t != nil && t.Kind() == d.Source.Kind() {
+			p.publishLocked(d.Source, t)
+		}
+	}
+}
+
+func (p *Participant) publishLocked(src protocol.Source, t *sfu.UpTrack) {
+	m := p.meeting
+	p.published[src] = &publication{track: t}
+	if src == protocol.SourceMicrophone {
+		t.ObserveLevels(m.speakers.Meter(string(p.id)))
+	}
+	for _, o := range m.participants {
+		if o != p {
+			o.subscribeLocked(t)
+		}
+	}
+	p.log.Debug("track published", "source", src, "track", t.ID())
+}
+
+func (p *Participant) unpublishLocked(src protocol.Source) {
+	pub := p.published[src]
+	delete(p.published, src)
+	pub.track.ObserveLevels(nil)
+	pub.track.RemoveSubscribers()
+	p.log.Debug("track unpublished", "source", src, "track", pub.track.ID())
+}
+
+func (p *Participant) subscribeLocked(t *sfu.UpTrack) {
+	if err := p.peer.Subscribe(t); err != nil && !errors.Is(err, sfu.ErrClosed) {
+		p.log.Error("subscribe failed", "track", t.ID(), "err", err)
+	}
+}
+
+func (p *Participant) announceIfChangedLocked(before protocol.Participant) {
+	after := p.infoLocked()
+	if slices.Equal(before.Tracks, after.Tracks) {
+		return
+	}
+	p.meeting.broadcastLocked(nil, &protocol.ParticipantUpdated{Participant: after})
+}
+
+// SetMuted changes the mute state of a declared track and tells everyone.
+func (p *Participant) SetMuted(src protocol.Source, muted bool) error {
+	m := p.meeting
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p.left {
+		return ErrLeft
+	}
+	for mid, d := range p.declared {
+		if d.Source != src {
+			continue
+		}
+		before := p.infoLocked()
+		d.Muted = muted
+		p.declared[mid] = d
+		p.announceIfChangedLocked(before)
+		if pub, ok := p.published[src]; ok && !muted {
+			pub.track.RequestKeyframe() // subscribers may have dropped the last frames
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: no %s track is declared", ErrInvalidTracks, src)
+}
+
+// Answer applies the client's answer on its subscribe connection.
+func (p *Participant) Answer(sdp string) error {
+	return p.peer.Answer(sdp)
+}
+
+// AddICECandidate applies a candidate the client trickled.
+func (p *Participant) AddICECandidate(target protocol.Target, c protocol.ICECandidate) error {
+	return p.peer.AddICECandidate(target == protocol.TargetSubscribe, webrtc.ICECandidateInit{
+		Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment,
+	})
+}
+
+// Leave removes the participant, tells the others why, and releases its
+// media. It is safe to call more than once.
+func (p *Participant) Leave(reason string) {
+	m := p.meeting
+	m.mu.Lock()
+	if p.left {
+		m.mu.Unlock()
+		return
+	}
+	p.left = true
+	m.remove(p)
+	m.speakers.Remove(string(p.id))
+	for _, pub := range p.published {
+		pub.track.ObserveLevels(nil)
+	}
+	m.broadcastLocked(p, &protocol.ParticipantLeft{ID: string(p.id), Reason: reason})
+	remaining := len(m.participants)
+	m.mu.Unlock()
+
+	p.peer.Close()
+	p.log.Info("participant left", "reason", reason, "participants", remaining)
+	m.registry.releaseIfEmpty(m)
+}
+
+// peerEvents receives the media plane's events for one participant.
+type peerEvents struct{ p *Participant }
+
+func (e peerEvents) TrackPublished(t *sfu.UpTrack) {
+	p := e.p
+	m := p.meeting
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := p.declared[t.Mid()]
+	if p.left || !ok || t.Kind() != d.Source.Kind() {
+		return // published once the client declares it
+	}
+	before := p.infoLocked()
+	if old, ok := p.published[d.Source]; ok && old.track != t {
+		p.unpublishLocked(d.Source)
+	}
+	if _, ok := p.published[d.Source]; !ok {
+		p.publishLocked(d.Source, t)
+	}
+	p.announceIfChangedLocked(before)
+}
+
+func (e peerEvents) TrackEnded(t *sfu.UpTrack) {
+	p := e.p
+	m := p.meeting
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	before := p.infoLocked()
+	for src, pub := range p.published {
+		if pub.track == t {
+			delete(p.published, src)
+			t.ObserveLevels(nil)
+		}
+	}
+	if !p.left {
+		p.announceIfChangedLocked(before)
+	}
+}
+
+func (e peerEvents) Offer(sdp string, tracks []sfu.OfferedTrack) {
+	p := e.p
+	m := p.meeting
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p.left {
+		return
+	}
+	offered := make([]protocol.OfferedTrack, 0, len(tracks))
+	for _, ot := range tracks {
+		owner := m.findLocked(ParticipantID(ot.Track.Owner()))
+		if owner == nil {
+			continue
+		}
+		for src, pub := range owner.published {
+			if pub.track == ot.Track {
+				offered = append(offered, protocol.OfferedTrack{Mid: ot.Mid, Participant: string(owner.id), Source: src})
+			}
+		}
+	}
+	p.sink.Send(&protocol.Offer{SDP: sdp, Tracks: offered})
+}
+
+func (e peerEvents) Failed(err error) {
+	e.p.log.Warn("media connection failed", "err", err)
+	e.p.sink.Close(protocol.ReasonConnectionFailed)
+}
+
+func (m *Meeting) findLocked(id ParticipantID) *Participant {
+	for _, p := range m.participants {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
+}

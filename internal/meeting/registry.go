@@ -1,0 +1,188 @@
+// Package meeting holds the live meetings of this server: who is in which
+// room, what each participant publishes, and who receives what. It routes
+// tracks through the media plane (package sfu) and tells every participant
+// what changes, in the vocabulary of the signalling protocol.
+//
+// A meeting exists while someone is in it. Which server hosts a room is asked
+// of a Directory, the seam where a cluster can place rooms on other nodes.
+package meeting
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/visio-meet/visio/internal/protocol"
+	"github.com/visio-meet/visio/internal/room"
+	"github.com/visio-meet/visio/internal/sfu"
+)
+
+// ParticipantID identifies a participant for the life of their session.
+type ParticipantID string
+
+// Errors of Join.
+var (
+	ErrRoomFull = errors.New("the meeting is full")
+	ErrClosed   = errors.New("the server is shutting down")
+)
+
+// Directory says which node hosts a room. A cluster implementation places
+// each room on one node; Host returns an error wrapping ErrElsewhere when the
+// room lives on another node.
+type Directory interface {
+	Host(ctx context.Context, code room.Code) error
+	Release(code room.Code)
+}
+
+// ErrElsewhere is wrapped by Directory errors for rooms hosted by another node.
+var ErrElsewhere = errors.New("the room is hosted by another node")
+
+// LocalDirectory hosts every room on this node: the single-server setup.
+type LocalDirectory struct{}
+
+// Host implements Directory.
+func (LocalDirectory) Host(context.Context, room.Code) error { return nil }
+
+// Release implements Directory.
+func (LocalDirectory) Release(room.Code) {}
+
+// Sink receives what a participant's client must be told. Send must not
+// block: a client that cannot keep up is disconnected by its sink.
+type Sink interface {
+	Send(m protocol.Message)
+	// Close asks the session to end with the given reason (for example
+	// protocol.ReasonConnectionFailed); the session then calls Leave.
+	Close(reason string)
+}
+
+// Config tunes meetings.
+type Config struct {
+	MaxParticipants int           // per meeting; 0 means no cap
+	SpeakerInterval time.Duration // how often the active speaker is computed; default 300 ms
+}
+
+// Registry holds the meetings of this node.
+type Registry struct {
+	cfg   Config
+	media *sfu.Engine
+	dir   Directory
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	meetings map[room.Code]*Meeting
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry(cfg Config, media *sfu.Engine, dir Directory, log *slog.Logger) *Registry {
+	if cfg.SpeakerInterval <= 0 {
+		cfg.SpeakerInterval = 300 * time.Millisecond
+	}
+	return &Registry{cfg: cfg, media: media, dir: dir, log: log.With("component", "meeting"),
+		meetings: map[room.Code]*Meeting{}}
+}
+
+// Join adds a participant named name to the meeting in room code, creating
+// the meeting if needed. The sink receives protocol.Welcome first, then
+// everything that happens in the meeting, until Leave.
+func (r *Registry) Join(ctx context.Context, code room.Code, name string, sink Sink) (*Participant, error) {
+	if err := r.dir.Host(ctx, code); err != nil {
+		return nil, fmt.Errorf("place room %s: %w", code, err)
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, ErrClosed
+	}
+	m, ok := r.meetings[code]
+	if !ok {
+		m = newMeeting(r, code)
+		r.meetings[code] = m
+		r.wg.Add(1)
+		go func() { defer r.wg.Done(); m.runSpeakerDetection(r.cfg.SpeakerInterval) }()
+		r.log.Info("meeting started", "room", code)
+	}
+	m.joining++ // keeps the meeting from being removed until the participant is in
+	r.mu.Unlock()
+
+	p, err := m.join(name, sink)
+	r.releaseIfEmpty(m)
+	return p, err
+}
+
+// releaseIfEmpty ends a meeting that nobody is in or joining.
+func (r *Registry) releaseIfEmpty(m *Meeting) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.joining > 0 || len(m.participants) > 0 || m.ended {
+		return
+	}
+	m.ended = true
+	m.stop()
+	delete(r.meetings, m.code)
+	r.dir.Release(m.code)
+	r.log.Info("meeting ended", "room", m.code)
+}
+
+// Meeting returns the live meeting in room code, or nil.
+func (r *Registry) Meeting(code room.Code) *Meeting {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.meetings[code]
+}
+
+// Counts returns how many meetings and participants are live.
+func (r *Registry) Counts() (meetings, participants int) {
+	r.mu.Lock()
+	all := make([]*Meeting, 0, len(r.meetings))
+	for _, m := range r.meetings {
+		all = append(all, m)
+	}
+	r.mu.Unlock()
+	for _, m := range all {
+		participants += len(m.Participants())
+	}
+	return len(all), participants
+}
+
+// Close refuses new joins and asks every session to end. The sessions leave
+// on their own; Wait returns when every meeting has ended.
+func (r *Registry) Close() {
+	r.mu.Lock()
+	r.closed = true
+	all := make([]*Meeting, 0, len(r.meetings))
+	for _, m := range r.meetings {
+		all = append(all, m)
+	}
+	r.mu.Unlock()
+	for _, m := range all {
+		for _, p := range m.Participants() {
+			p.sink.Close(protocol.ReasonServerShutdown)
+		}
+	}
+}
+
+// Wait blocks until every meeting has ended or ctx is done.
+func (r *Registry) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// newParticipantID returns a short random identifier.
+func newParticipantID() ParticipantID {
+	return ParticipantID("p" + strings.ToLower(rand.Text()[:12]))
+}

@@ -1,0 +1,153 @@
+package protocol
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestEncodePutsTypeFirst(t *testing.T) {
+	b, err := Encode(&Mute{Source: SourceMicrophone, Muted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), `{"type":"mute","source":"microphone","muted":true}`; got != want {
+		t.Fatalf("Encode = %s, want %s", got, want)
+	}
+	b, _ = Encode(&Leave{})
+	if string(b) != `{"type":"leave"}` {
+		t.Fatalf("Encode(Leave) = %s", b)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	mid := "0"
+	client := []Message{
+		&Join{Room: "abc-defg-hij", Name: "Alice Martin"},
+		&Publish{SDP: "v=0...", Tracks: []TrackDeclaration{{Mid: "0", Source: SourceMicrophone}, {Mid: "1", Source: SourceCamera, Muted: true}}},
+		&Publish{Tracks: []TrackDeclaration{}},
+		&Answer{SDP: "v=0..."},
+		&Candidate{Target: TargetSubscribe, Candidate: ICECandidate{Candidate: "candidate:1 1 udp 1 10.0.0.1 5000 typ host", SDPMid: &mid}},
+		&Mute{Source: SourceScreenAudio},
+		&Leave{},
+	}
+	for _, m := range client {
+		b, err := Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeClient(b)
+		if err != nil {
+			t.Fatalf("DecodeClient(%s): %v", b, err)
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Fatalf("round trip of %s gave %#v", b, got)
+		}
+	}
+	server := []Message{
+		&Welcome{Protocol: Version, Room: "abc-defg-hij", You: Participant{ID: "p1", Name: "A", Tracks: []Track{}},
+			Participants: []Participant{{ID: "p2", Name: "B", Tracks: []Track{{Source: SourceCamera, Muted: true}}}}},
+		&ParticipantLeft{ID: "p2", Reason: ReasonConnectionFailed},
+		&Offer{SDP: "v=0", Tracks: []OfferedTrack{{Mid: "0", Participant: "p2", Source: SourceScreen}}},
+		&Speakers{Active: "p2", Speaking: []string{"p2"}},
+		&Error{Code: CodeBadSDP, Message: "x", Request: "publish"},
+		&Bye{Reason: ReasonServerShutdown},
+	}
+	for _, m := range server {
+		b, _ := Encode(m)
+		got, err := DecodeServer(b)
+		if err != nil || !reflect.DeepEqual(got, m) {
+			t.Fatalf("round trip of %s gave %#v, %v", b, got, err)
+		}
+	}
+}
+
+func TestDecodeClientErrors(t *testing.T) {
+	long := strings.Repeat("x", MaxNameRunes+1)
+	cases := []struct {
+		in   string
+		code ErrorCode
+	}{
+		{``, CodeBadJSON},
+		{`{`, CodeBadJSON},
+		{`[1,2]`, CodeBadJSON},
+		{`null`, CodeBadJSON},
+		{`{"room":"x"}`, CodeBadJSON},
+		{`{"type":5}`, CodeBadJSON},
+		{`{"type":"dance"}`, CodeUnknownType},
+		{`{"type":"welcome"}`, CodeUnknownType}, // a server message from a client
+		{`{"type":"join","room":"abc-defg-hij","name":7}`, CodeBadJSON},
+		{`{"type":"join","room":"abc-defg-hij","name":"  "}`, CodeInvalid},
+		{`{"type":"join","room":"abc-defg-hij","name":"` + long + `"}`, CodeInvalid},
+		{`{"type":"join","room":"abc-defg-hij","name":"a\u0007b"}`, CodeInvalid},
+		{`{"type":"join","room":"","name":"A"}`, CodeInvalid},
+		{`{"type":"publish"}`, CodeInvalid},
+		{`{"type":"publish","tracks":[{"mid":"0","source":"webcam"}]}`, CodeInvalid},
+		{`{"type":"publish","tracks":[{"mid":"0","source":"camera"},{"mid":"0","source":"microphone"}]}`, CodeInvalid},
+		{`{"type":"publish","tracks":[{"mid":"0","source":"camera"},{"mid":"1","source":"camera"}]}`, CodeInvalid},
+		{`{"type":"publish","tracks":[{"mid":"","source":"camera"}]}`, CodeInvalid},
+		{`{"type":"answer","sdp":""}`, CodeInvalid},
+		{`{"type":"candidate","target":"both","candidate":{"candidate":""}}`, CodeInvalid},
+		{`{"type":"mute","source":"keyboard","muted":true}`, CodeInvalid},
+		{`{"type":"answer","sdp":"` + strings.Repeat("a", MaxMessageBytes) + `"}`, CodeTooLarge},
+	}
+	for _, c := range cases {
+		_, err := DecodeClient([]byte(c.in))
+		var pe *Error
+		if !errors.As(err, &pe) {
+			t.Errorf("DecodeClient(%.60s) error = %v, want a *protocol.Error", c.in, err)
+			continue
+		}
+		if pe.Code != c.code {
+			t.Errorf("DecodeClient(%.60s) code = %s (%s), want %s", c.in, pe.Code, pe.Message, c.code)
+		}
+		if pe.Message == "" {
+			t.Errorf("DecodeClient(%.60s): empty error message", c.in)
+		}
+	}
+}
+
+func TestJoinNameIsTrimmed(t *testing.T) {
+	m, err := DecodeClient([]byte(`{"type":"join","room":"abc-defg-hij","name":"  Zoé Lefèvre "}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name := m.(*Join).Name; name != "Zoé Lefèvre" {
+		t.Fatalf("name = %q", name)
+	}
+}
+
+func FuzzDecodeClient(f *testing.F) {
+	seeds := []string{
+		`{"type":"join","room":"abc-defg-hij","name":"Alice"}`,
+		`{"type":"publish","sdp":"v=0\r\n","tracks":[{"mid":"0","source":"camera","muted":false}]}`,
+		`{"type":"answer","sdp":"v=0\r\n"}`,
+		`{"type":"candidate","target":"publish","candidate":{"candidate":"candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
+		`{"type":"mute","source":"microphone","muted":true}`,
+		`{"type":"leave"}`,
+		`{"type":"join","room":{"a":1}}`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := DecodeClient(data)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Code == "" || pe.Message == "" {
+				t.Fatalf("error %v is not a complete *protocol.Error", err)
+			}
+			return
+		}
+		// What decodes must encode and decode to the same message.
+		b, err := Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := DecodeClient(b)
+		if err != nil || !reflect.DeepEqual(again, m) {
+			t.Fatalf("re-decoding %s gave %#v, %v; want %#v", b, again, err, m)
+		}
+	})
+}

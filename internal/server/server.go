@@ -1,0 +1,132 @@
+// Package server assembles Visio from its parts (media plane, meetings,
+// signalling, HTTP edge, web app) into one running service, and takes it down
+// in order.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/visio-meet/visio/internal/config"
+	"github.com/visio-meet/visio/internal/httpapi"
+	"github.com/visio-meet/visio/internal/meeting"
+	"github.com/visio-meet/visio/internal/sfu"
+	"github.com/visio-meet/visio/internal/signal"
+	"github.com/visio-meet/visio/web"
+)
+
+// Server is a running Visio.
+type Server struct {
+	log      *slog.Logger
+	media    *sfu.Engine
+	meetings *meeting.Registry
+	signal   *signal.Handler
+	http     *http.Server
+	listener net.Listener
+	served   chan error
+}
+
+// Options adjust a server beyond its configuration, for tests.
+type Options struct {
+	Signal  signal.Config
+	Meeting meeting.Config
+	// ICEKeepalive overrides the ICE keepalive interval when set.
+	ICEKeepalive time.Duration
+}
+
+// Start opens the sockets and serves until Shutdown.
+func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) {
+	tcpAddr := ""
+	if cfg.Media.TCPPort > 0 {
+		tcpAddr = ":" + strconv.Itoa(cfg.Media.TCPPort)
+	}
+	media, err := sfu.NewEngine(sfu.Config{
+		UDPPort:                cfg.Media.UDPPort, // 0 (tests only) picks free ports
+		TCPAddr:                tcpAddr,
+		PublicIPs:              cfg.Media.PublicIPs,
+		ICEDisconnectedTimeout: cfg.Media.ICEDisconnectedTimeout,
+		ICEFailedTimeout:       cfg.Media.ICEFailedTimeout,
+		ICEKeepalive:           opts.ICEKeepalive,
+		Logger:                 log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mcfg := opts.Meeting
+	if mcfg.MaxParticipants == 0 {
+		mcfg.MaxParticipants = cfg.Rooms.MaxParticipants
+	}
+	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
+	scfg := opts.Signal
+	scfg.OriginPatterns = append(scfg.OriginPatterns, cfg.HTTP.AllowedOrigins...)
+	sig := signal.NewHandler(meetings, scfg, log)
+
+	var tlsConfig *tls.Config
+	if cfg.HTTP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
+		if err != nil {
+			_ = media.Close()
+			return nil, fmt.Errorf("http.tls_cert and http.tls_key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		_ = media.Close()
+		return nil, fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		scheme = "https"
+	}
+	s := &Server{
+		log:      log,
+		media:    media,
+		meetings: meetings,
+		signal:   sig,
+		listener: ln,
+		served:   make(chan error, 1),
+		http: &http.Server{
+			Handler:           httpapi.New(sig, web.Files(), log),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	go func() { s.served <- s.http.Serve(ln) }()
+	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr())
+	return s, nil
+}
+
+// Addr returns the HTTP address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Meetings returns the meeting registry.
+func (s *Server) Meetings() *meeting.Registry { return s.meetings }
+
+// Media returns the media engine.
+func (s *Server) Media() *sfu.Engine { return s.media }
+
+// Done is closed with the serving error if the HTTP server stops on its own.
+func (s *Server) Done() <-chan error { return s.served }
+
+// Shutdown tells every participant the server is going away, waits for the
+// sessions to end, then closes the sockets. ctx bounds the wait.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.meetings.Close()
+	errs := []error{s.signal.Wait(ctx)}
+	errs = append(errs, s.http.Shutdown(ctx))
+	errs = append(errs, s.meetings.Wait(ctx))
+	errs = append(errs, s.media.Close())
+	if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,265 @@
+// Package sfu is Visio's media plane: a selective forwarding unit on Pion
+// WebRTC. Each participant has a Peer with two peer connections, one on which
+// it publishes its tracks (UpTrack) and one on which it receives the tracks of
+// others (DownTrack).
+//
+// The forwarding path reads a packet once per publisher, keeps one copy in a
+// per-track cache for retransmissions, and hands the same bytes to every
+// subscriber: nothing is allocated or copied per subscriber. Rooms,
+// participants and who-sees-what belong to the meeting package; this package
+// only moves media and reports what it sees.
+package sfu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config sets up the media plane. The zero value of an optional field picks a
+// working default.
+type Config struct {
+	// UDPPort is the one UDP port for all media, on every interface; 0 picks a
+	// free port per interface (for tests).
+	UDPPort int
+	// TCPAddr is where ICE-TCP listens, the fallback for clients whose UDP is
+	// blocked; empty disables it.
+	TCPAddr string
+	// PublicIPs replace the host addresses in ICE candidates, for a server
+	// behind 1:1 NAT (a cloud VM with a floating IP).
+	PublicIPs []string
+
+	ICEDisconnectedTimeout time.Duration // default 5 s
+	ICEFailedTimeout       time.Duration // default 15 s
+	ICEKeepalive           time.Duration // default 2 s
+
+	Logger *slog.Logger
+}
+
+// Engine owns the media sockets and creates peers that share them.
+type Engine struct {
+	api      *webrtc.API
+	epoch    time.Time // engine time is measured from here, on the monotonic clock
+	epochNTP uint64
+	log      *slog.Logger
+	udpMux   *ice.MultiUDPMuxDefault
+	tcpMux   *ice.TCPMuxDefault
+	tcpLn    net.Listener
+}
+
+// NewEngine opens the media sockets.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	log := cfg.Logger.With("component", "sfu")
+	pionLog := pionLoggerFactory{log: log}
+	e := &Engine{log: log, epoch: time.Now()}
+	e.epochNTP = unixToNTP(e.epoch)
+
+	udpMux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
+		ice.UDPMuxFromPortWithLoopback(),
+		ice.UDPMuxFromPortWithReadBufferSize(4<<20),
+		ice.UDPMuxFromPortWithWriteBufferSize(4<<20),
+		ice.UDPMuxFromPortWithLogger(pionLog.NewLogger("udpmux")),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("open media UDP port %d: %w", cfg.UDPPort, err)
+	}
+	e.udpMux = udpMux
+
+	se := webrtc.SettingEngine{LoggerFactory: pionLog}
+	se.SetICEUDPMux(udpMux)
+	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if cfg.TCPAddr != "" {
+		ln, err := net.Listen("tcp4", cfg.TCPAddr)
+		if err != nil {
+			_ = udpMux.Close()
+			return nil, fmt.Errorf("open media TCP port %s: %w", cfg.TCPAddr, err)
+		}
+		e.tcpLn = ln
+		e.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{
+			Listener:        ln,
+			Logger:          pionLog.NewLogger("tcpmux"),
+			ReadBufferSize:  64,
+			WriteBufferSize: 1 << 20, // a slow TCP client drops packets instead of blocking the forwarder
+		})
+		se.SetICETCPMux(e.tcpMux)
+		networks = append(networks, webrtc.NetworkTypeTCP4)
+	}
+	se.SetNetworkTypes(networks)
+	se.SetIncludeLoopbackCandidate(true)
+	// Browsers hide their addresses behind mDNS names; the server learns
+	// their real address from their connectivity checks (peer-reflexive), so
+	// it needs no mDNS socket of its own.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(orDefault(cfg.ICEDisconnectedTimeout, 5*time.Second),
+		orDefault(cfg.ICEFailedTimeout, 15*time.Second), orDefault(cfg.ICEKeepalive, 2*time.Second))
+	if len(cfg.PublicIPs) > 0 {
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		}); err != nil {
+			e.closeSockets()
+			return nil, fmt.Errorf("media public IPs: %w", err)
+		}
+	}
+
+	me, ir, err := newMediaEngine()
+	if err != nil {
+		e.closeSockets()
+		return nil, err
+	}
+	e.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return e, nil
+}
+
+// now returns the engine time in nanoseconds.
+func (e *Engine) now() int64 { return int64(time.Since(e.epoch)) }
+
+// ntpAt converts an engine time to NTP time.
+func (e *Engine) ntpAt(now int64) uint64 { return e.epochNTP + durationToNTP(now) }
+
+// unixToNTP converts wall-clock time to the 32.32 NTP format (seconds since 1900).
+func unixToNTP(t time.Time) uint64 {
+	const ntpToUnix = 2208988800
+	return durationToNTP(t.UnixNano()) + ntpToUnix<<32
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// UDPAddrs returns the local addresses of the media UDP sockets.
+func (e *Engine) UDPAddrs() []net.Addr {
+	return e.udpMux.GetListenAddresses()
+}
+
+// TCPAddr returns the ICE-TCP listening address, or nil when TCP is off.
+func (e *Engine) TCPAddr() net.Addr {
+	if e.tcpLn == nil {
+		return nil
+	}
+	return e.tcpLn.Addr()
+}
+
+// Close closes the media sockets. Close every peer first.
+func (e *Engine) Close() error {
+	return e.closeSockets()
+}
+
+func (e *Engine) closeSockets() error {
+	var errs []error
+	if e.tcpMux != nil {
+		errs = append(errs, e.tcpMux.Close())
+	}
+	if e.udpMux != nil {
+		errs = append(errs, e.udpMux.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// The payload types the server offers. Browsers accept them in answers.
+const (
+	payloadTypeOpus = 111
+	payloadTypeVP8  = 96
+)
+
+const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+// newMediaEngine registers the codecs and the receive-side interceptors. No
+// interceptor runs on the sending path: the forwarder answers NACKs from its
+// own cache, forwards keyframe requests and writes sender reports itself, so
+// the per-subscriber cost stays in code we control.
+func newMediaEngine() (*webrtc.MediaEngine, *interceptor.Registry, error) {
+	me := &webrtc.MediaEngine{}
+	videoFeedback := []webrtc.RTCPFeedback{
+		{Type: webrtc.TypeRTCPFBNACK}, {Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+		{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"}, {Type: webrtc.TypeRTCPFBTransportCC},
+	}
+	codecs := []struct {
+		params webrtc.RTPCodecParameters
+		kind   webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{PayloadType: payloadTypeOpus, RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine:  "minptime=10;useinbandfec=1",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}},
+		}}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{PayloadType: payloadTypeVP8, RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
+		}}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := me.RegisterCodec(c.params, c.kind); err != nil {
+			return nil, nil, fmt.Errorf("register codec %s: %w", c.params.MimeType, err)
+		}
+	}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI},
+		webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverDirectionRecvonly); err != nil {
+		return nil, nil, fmt.Errorf("register audio level extension: %w", err)
+	}
+
+	ir := &interceptor.Registry{}
+	// NACKs to publishers for packets lost on their uplink. Without RTX the
+	// repaired packet arrives on the same SSRC, so the generator sees it; the
+	// cap stops a burst of loss from turning into a storm of NACKs.
+	generator, err := nack.NewGeneratorInterceptor(nack.GeneratorSize(512), nack.GeneratorMaxNacksPerPacket(5))
+	if err != nil {
+		return nil, nil, fmt.Errorf("nack generator: %w", err)
+	}
+	ir.Add(generator)
+	receiverReports, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return nil, nil, fmt.Errorf("receiver reports: %w", err)
+	}
+	ir.Add(receiverReports)
+	// Transport-wide congestion control feedback lets the browser's
+	// bandwidth estimator adapt its upload.
+	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+		return nil, nil, fmt.Errorf("transport-cc: %w", err)
+	}
+	return me, ir, nil
+}
+
+// pionLoggerFactory sends Pion's logs to slog, one level lower: Pion warns
+// about every stray packet and closed socket, which is routine for a server.
+type pionLoggerFactory struct{ log *slog.Logger }
+
+func (f pionLoggerFactory) NewLogger(scope string) logging.LeveledLogger {
+	return pionLogger{log: f.log.With("pion", scope)}
+}
+
+type pionLogger struct{ log *slog.Logger }
+
+func (l pionLogger) logf(level slog.Level, format string, args ...any) {
+	if l.log.Enabled(context.Background(), level) {
+		l.log.Log(context.Background(), level, fmt.Sprintf(format, args...))
+	}
+}
+
+func (l pionLogger) Trace(string)                   {}
+func (l pionLogger) Tracef(string, ...any)          {}
+func (l pionLogger) Debug(msg string)               { l.log.Debug(msg) }
+func (l pionLogger) Debugf(format string, a ...any) { l.logf(slog.LevelDebug, format, a...) }
+func (l pionLogger) Info(msg string)                { l.log.Debug(msg) }
+func (l pionLogger) Infof(format string, a ...any)  { l.logf(slog.LevelDebug, format, a...) }
+func (l pionLogger) Warn(msg string)                { l.log.Debug(msg) }
+func (l pionLogger) Warnf(format string, a ...any)  { l.logf(slog.LevelDebug, format, a...) }
+func (l pionLogger) Error(msg string)               { l.log.Warn(msg) }
+func (l pionLogger) Errorf(format string, a ...any) { l.logf(slog.LevelWarn, format, a...) }

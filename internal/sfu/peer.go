@@ -1,0 +1,465 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Errors a client can cause; the signalling layer turns them into protocol
+// errors.
+var (
+	ErrBadSDP       = errors.New("the SDP could not be applied")
+	ErrBadCandidate = errors.New("the ICE candidate could not be applied")
+	ErrOutOfOrder   = errors.New("no negotiation is in progress on that connection")
+	ErrClosed       = errors.New("the peer is closed")
+)
+
+// maxPublishSections bounds the m-lines of a publisher's offer, so that an
+// offer cannot make the server allocate thousands of transceivers.
+const maxPublishSections = 16
+
+// Subscribe-side timing.
+const (
+	negotiationDelay = 20 * time.Millisecond // gathers a burst of track changes into one offer
+	reportInterval   = time.Second           // RTCP sender reports to subscribers
+	gatherTimeout    = 5 * time.Second
+	reportsPerPacket = 16 // keeps a compound RTCP packet under the MTU
+)
+
+// PeerEvents receives what happens to a peer. The methods are called from
+// the peer's own goroutines and from Pion's; they must not call Close.
+type PeerEvents interface {
+	// TrackPublished reports a new track from the participant, once its first
+	// packet arrived.
+	TrackPublished(t *UpTrack)
+	// TrackEnded reports that a published track stopped for good.
+	TrackEnded(t *UpTrack)
+	// Offer must be sent to the client, which answers with the SDP of its
+	// subscribe connection.
+	Offer(sdp string, tracks []OfferedTrack)
+	// Failed reports that a media connection failed; the participant has to
+	// be removed (which closes the peer).
+	Failed(err error)
+}
+
+// OfferedTrack tells which published track a transceiver carries.
+type OfferedTrack struct {
+	Mid   string
+	Track *UpTrack
+}
+
+// Peer is one participant's media: a publish connection on which the client
+// offers its tracks, and a subscribe connection on which the server offers
+// the tracks of others. Keeping the two apart means each has one offerer, so
+// renegotiation never collides.
+type Peer struct {
+	id     PeerID
+	engine *Engine
+	events PeerEvents
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	failed sync.Once
+
+	pubMu sync.Mutex
+	pub   *webrtc.PeerConnection
+	ups   map[string]*UpTrack // by mid
+
+	pubConnected atomic.Bool
+	subConnected atomic.Bool
+
+	subMu              sync.Mutex
+	sub                *webrtc.PeerConnection
+	downs              map[*UpTrack]*DownTrack
+	awaitingAnswer     bool
+	renegotiateOnReply bool
+	closed             bool
+	negotiate          chan struct{}
+}
+
+// NewPeer creates the media side of a participant. Its connections are made
+// when first needed.
+func (e *Engine) NewPeer(id PeerID, events PeerEvents) *Peer {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Peer{
+		id:        id,
+		engine:    e,
+		events:    events,
+		log:       e.log.With("peer", id),
+		ctx:       ctx,
+		cancel:    cancel,
+		ups:       map[string]*UpTrack{},
+		downs:     map[*UpTrack]*DownTrack{},
+		negotiate: make(chan struct{}, 1),
+	}
+}
+
+// ID returns the peer's identifier.
+func (p *Peer) ID() PeerID { return p.id }
+
+func (p *Peer) newConnection(name string, connected *atomic.Bool) (*webrtc.PeerConnection, error) {
+	pc, err := p.engine.api.NewPeerConnection(webrtc.Configuration{
+		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
+		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("new %s connection: %w", name, err)
+	}
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.log.Debug("connection state", "pc", name, "state", s.String())
+		connected.Store(s == webrtc.PeerConnectionStateConnected)
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			if connected == &p.subConnected {
+				// Keyframes sent before the connection was up were lost.
+				for _, d := range p.Subscriptions() {
+					d.up.RequestKeyframe()
+				}
+			}
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			if p.ctx.Err() == nil { // not closed by us
+				p.failed.Do(func() { p.events.Failed(fmt.Errorf("%s connection %s", name, s)) })
+			}
+		}
+	})
+	return pc, nil
+}
+
+// Publish applies the client's offer for its publish connection and returns
+// the answer.
+func (p *Peer) Publish(offer string) (string, error) {
+	if err := checkSections(offer); err != nil {
+		return "", err
+	}
+	p.pubMu.Lock()
+	defer p.pubMu.Unlock()
+	if p.ctx.Err() != nil {
+		return "", ErrClosed
+	}
+	if p.pub == nil {
+		pc, err := p.newConnection("publish", &p.pubConnected)
+		if err != nil {
+			return "", err
+		}
+		pc.OnTrack(p.onTrack)
+		p.pub = pc
+	}
+	if err := p.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	answer, err := p.pub.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	if err := p.setLocalAndGather(p.pub, answer); err != nil {
+		return "", err
+	}
+	return p.pub.LocalDescription().SDP, nil
+}
+
+func checkSections(offer string) error {
+	var parsed sdp.SessionDescription
+	if err := parsed.UnmarshalString(offer); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	if len(parsed.MediaDescriptions) > maxPublishSections {
+		return fmt.Errorf("%w: %d media sections, at most %d", ErrBadSDP, len(parsed.MediaDescriptions), maxPublishSections)
+	}
+	return nil
+}
+
+// setLocalAndGather sets the local description and waits for the host
+// candidates, so that the SDP sent to the client carries them all. With one
+// UDP and one TCP socket gathering takes no network round trip.
+func (p *Peer) setLocalAndGather(pc *webrtc.PeerConnection, desc webrtc.SessionDescription) error {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(desc); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	select {
+	case <-gathered:
+		return nil
+	case <-time.After(gatherTimeout):
+		return errors.New("ICE gathering timed out")
+	case <-p.ctx.Done():
+		return ErrClosed
+	}
+}
+
+func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	p.pubMu.Lock()
+	mid := ""
+	for _, tr := range p.pub.GetTransceivers() {
+		if tr.Receiver() == receiver {
+			mid = tr.Mid()
+		}
+	}
+	if p.ctx.Err() != nil || mid == "" {
+		p.pubMu.Unlock()
+		return
+	}
+	t := newUpTrack(p, mid, remote, receiver)
+	p.ups[mid] = t
+	p.wg.Add(2)
+	p.pubMu.Unlock()
+
+	go func() { defer p.wg.Done(); t.readRTCP() }()
+	p.events.TrackPublished(t)
+	go func() { defer p.wg.Done(); t.run() }()
+}
+
+func (p *Peer) trackEnded(t *UpTrack) {
+	p.pubMu.Lock()
+	if p.ups[t.mid] == t {
+		delete(p.ups, t.mid)
+	}
+	p.pubMu.Unlock()
+	p.events.TrackEnded(t)
+}
+
+// Track returns the published track on the transceiver mid, if it has started.
+func (p *Peer) Track(mid string) *UpTrack {
+	p.pubMu.Lock()
+	defer p.pubMu.Unlock()
+	return p.ups[mid]
+}
+
+func (p *Peer) writePublisherRTCP(pkts []rtcp.Packet) error {
+	p.pubMu.Lock()
+	pc := p.pub
+	p.pubMu.Unlock()
+	if pc == nil {
+		return ErrClosed
+	}
+	return pc.WriteRTCP(pkts)
+}
+
+// Subscribe starts sending t to this peer; the client gets an offer shortly.
+func (p *Peer) Subscribe(t *UpTrack) error {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	if _, ok := p.downs[t]; ok {
+		return nil
+	}
+	if p.sub == nil {
+		pc, err := p.newConnection("subscribe", &p.subConnected)
+		if err != nil {
+			return err
+		}
+		p.sub = pc
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); p.subscriberLoop() }()
+	}
+	d := newDownTrack(t, p)
+	sender, err := p.sub.AddTrack(d)
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", t.id, err)
+	}
+	d.sender = sender
+	if !t.addDown(d) {
+		_ = p.sub.RemoveTrack(sender)
+		return nil // the track ended meanwhile
+	}
+	p.downs[t] = d
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); d.readRTCP() }()
+	p.requestNegotiation()
+	return nil
+}
+
+// Unsubscribe stops sending t to this peer.
+func (p *Peer) Unsubscribe(t *UpTrack) {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	d, ok := p.downs[t]
+	if !ok {
+		return
+	}
+	delete(p.downs, t)
+	t.removeDown(d)
+	if !p.closed {
+		if err := p.sub.RemoveTrack(d.sender); err != nil {
+			p.log.Debug("remove track", "track", t.id, "err", err)
+		}
+		p.requestNegotiation()
+	}
+}
+
+// Subscriptions returns the tracks this peer receives.
+func (p *Peer) Subscriptions() []*DownTrack {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	out := make([]*DownTrack, 0, len(p.downs))
+	for _, d := range p.downs {
+		out = append(out, d)
+	}
+	return out
+}
+
+func (p *Peer) requestNegotiation() {
+	select {
+	case p.negotiate <- struct{}{}:
+	default:
+	}
+}
+
+// subscriberLoop makes offers when subscriptions change and sends RTCP
+// sender reports, until the peer closes.
+func (p *Peer) subscriberLoop() {
+	reports := time.NewTicker(reportInterval)
+	defer reports.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-reports.C:
+			p.sendReports()
+		case <-p.negotiate:
+			select {
+			case <-time.After(negotiationDelay):
+			case <-p.ctx.Done():
+				return
+			}
+			p.makeOffer()
+		}
+	}
+}
+
+func (p *Peer) makeOffer() {
+	p.subMu.Lock()
+	if p.closed {
+		p.subMu.Unlock()
+		return
+	}
+	if p.awaitingAnswer {
+		p.renegotiateOnReply = true
+		p.subMu.Unlock()
+		return
+	}
+	offer, err := p.sub.CreateOffer(nil)
+	if err == nil {
+		err = p.setLocalAndGather(p.sub, offer)
+	}
+	if err != nil {
+		p.subMu.Unlock()
+		if !errors.Is(err, ErrClosed) {
+			p.log.Error("subscribe offer failed", "err", err)
+			p.failed.Do(func() { p.events.Failed(fmt.Errorf("subscribe offer: %w", err)) })
+		}
+		return
+	}
+	var tracks []OfferedTrack
+	for _, tr := range p.sub.GetTransceivers() {
+		if sender := tr.Sender(); sender != nil {
+			if d, ok := sender.Track().(*DownTrack); ok && tr.Mid() != "" {
+				tracks = append(tracks, OfferedTrack{Mid: tr.Mid(), Track: d.up})
+			}
+		}
+	}
+	p.awaitingAnswer = true
+	sdpText := p.sub.LocalDescription().SDP
+	p.subMu.Unlock()
+	p.events.Offer(sdpText, tracks)
+}
+
+// Answer applies the client's answer to the latest subscribe offer.
+func (p *Peer) Answer(answer string) error {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	if !p.awaitingAnswer {
+		return ErrOutOfOrder
+	}
+	if err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	p.awaitingAnswer = false
+	if p.renegotiateOnReply {
+		p.renegotiateOnReply = false
+		p.requestNegotiation()
+	}
+	return nil
+}
+
+// AddICECandidate applies a candidate trickled by the client; subscribe
+// selects the connection.
+func (p *Peer) AddICECandidate(subscribe bool, c webrtc.ICECandidateInit) error {
+	var pc *webrtc.PeerConnection
+	if subscribe {
+		p.subMu.Lock()
+		pc = p.sub
+		p.subMu.Unlock()
+	} else {
+		p.pubMu.Lock()
+		pc = p.pub
+		p.pubMu.Unlock()
+	}
+	if pc == nil || pc.RemoteDescription() == nil {
+		return ErrOutOfOrder
+	}
+	if err := pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadCandidate, err)
+	}
+	return nil
+}
+
+func (p *Peer) sendReports() {
+	now := p.engine.now()
+	p.subMu.Lock()
+	pc := p.sub
+	reports := make([]rtcp.Packet, 0, len(p.downs))
+	for _, d := range p.downs {
+		if sr, ok := d.senderReport(now); ok {
+			reports = append(reports, sr)
+		}
+	}
+	p.subMu.Unlock()
+	for len(reports) > 0 {
+		n := min(len(reports), reportsPerPacket)
+		if err := pc.WriteRTCP(reports[:n]); err != nil {
+			return
+		}
+		reports = reports[n:]
+	}
+}
+
+// Close tears the peer down and waits for its goroutines. Tracks it
+// published are removed from their subscribers.
+func (p *Peer) Close() {
+	p.cancel()
+	p.subMu.Lock()
+	p.closed = true
+	for t, d := range p.downs {
+		t.removeDown(d)
+	}
+	clear(p.downs)
+	sub := p.sub
+	p.subMu.Unlock()
+
+	p.pubMu.Lock()
+	pub := p.pub
+	p.pubMu.Unlock()
+	for _, pc := range []*webrtc.PeerConnection{sub, pub} {
+		if pc != nil {
+			if err := pc.Close(); err != nil {
+				p.log.Debug("close connection", "err", err)
+			}
+		}
+	}
+	p.wg.Wait()
+}

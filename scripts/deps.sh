@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian machine, when it is missing:
+# Chromium for the browser tests, Node.js and the web app's npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium fonts-liberation)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} with apt-get"
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  elif sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+  else
+    echo "Missing ${missing[*]}. Install them with:" >&2
+    echo "  sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=web/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ web/package-lock.json -nt "$stamp" ]; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,39 @@
+// Signalling protocol version 1, as defined by internal/protocol and
+// docs/protocol.md. Keep the two in step.
+
+export const subprotocol = 'visio.v1';
+
+export type Source = 'microphone' | 'camera' | 'screen' | 'screen_audio';
+export type Target = 'publish' | 'subscribe';
+
+export interface Track { source: Source; muted: boolean }
+export interface Participant { id: string; name: string; tracks: Track[] }
+export interface TrackDeclaration { mid: string; source: Source; muted: boolean }
+export interface OfferedTrack { mid: string; participant: string; source: Source }
+
+export type ClientMessage =
+  | { type: 'join'; room: string; name: string }
+  | { type: 'publish'; sdp?: string; tracks: TrackDeclaration[] }
+  | { type: 'answer'; sdp: string }
+  | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }
+  | { type: 'mute'; source: Source; muted: boolean }
+  | { type: 'leave' };
+
+export type ErrorCode =
+  | 'bad_json' | 'unknown_type' | 'invalid_message' | 'too_large' | 'not_joined' | 'already_joined'
+  | 'bad_sdp' | 'bad_candidate' | 'out_of_order' | 'bad_room' | 'room_full' | 'rate_limited'
+  | 'unsupported_protocol' | 'internal' | 'room_unavailable';
+
+export type LeaveReason = 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow';
+
+export type ServerMessage =
+  | { type: 'welcome'; protocol: number; room: string; you: Participant; participants: Participant[] }
+  | { type: 'participant_joined'; participant: Participant }
+  | { type: 'participant_updated'; participant: Participant }
+  | { type: 'participant_left'; id: string; reason: LeaveReason }
+  | { type: 'publish_answer'; sdp: string }
+  | { type: 'offer'; sdp: string; tracks: OfferedTrack[] }
+  | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }
+  | { type: 'speakers'; active: string; speaking: string[] }
+  | { type: 'bye'; reason: LeaveReason }
+  | { type: 'error'; code: ErrorCode; message: string; request?: string };

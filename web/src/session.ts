@@ -1,0 +1,344 @@
+// A participant's session: the signalling WebSocket and the two peer
+// connections (publish: our tracks to the server; subscribe: everyone
+// else's tracks from the server). Views read `state` and re-render when
+// subscribe() calls them back.
+
+import {
+  subprotocol,
+  type ClientMessage,
+  type OfferedTrack,
+  type Participant,
+  type ServerMessage,
+  type Source,
+  type Target,
+  type TrackDeclaration,
+} from './protocol';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed';
+
+export type RemoteMedia = Partial<Record<Source, MediaStreamTrack>>;
+
+export interface Ended {
+  reason: string; // a LeaveReason, or the ErrorCode that ended the session
+  message?: string;
+}
+
+export interface MeetingState {
+  connection: ConnectionState;
+  self: Participant | null;
+  others: Participant[]; // in order of arrival
+  media: Map<string, RemoteMedia>; // received tracks by participant id
+  local: Partial<Record<Source, MediaStreamTrack>>; // what we publish
+  micMuted: boolean;
+  cameraOn: boolean;
+  sharing: boolean;
+  speakers: { active: string; speaking: string[] };
+  ended: Ended | null;
+}
+
+export interface InitialMedia {
+  microphone?: MediaStreamTrack;
+  camera?: MediaStreamTrack;
+  micMuted: boolean;
+  cameraOn: boolean;
+}
+
+const rtcConfig: RTCConfiguration = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
+
+export class MeetingSession {
+  state: MeetingState = {
+    connection: 'connecting',
+    self: null,
+    others: [],
+    media: new Map(),
+    local: {},
+    micMuted: false,
+    cameraOn: false,
+    sharing: false,
+    speakers: { active: '', speaking: [] },
+    ended: null,
+  };
+
+  private ws: WebSocket;
+  private pub: RTCPeerConnection | null = null;
+  private sub: RTCPeerConnection | null = null;
+  private transceivers = new Map<Source, RTCRtpTransceiver>();
+  private offered: OfferedTrack[] = [];
+  private listeners = new Set<() => void>();
+  private inbox: Promise<void> = Promise.resolve();
+  private outbox: Promise<void> = Promise.resolve(); // publish negotiations, in order
+  private publishAnswer: ((sdp: string) => void) | null = null;
+
+  constructor(
+    private room: string,
+    private name: string,
+    private initial: InitialMedia,
+  ) {
+    const url = new URL('/ws', location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.ws = new WebSocket(url, [subprotocol]);
+    this.ws.onopen = () => this.send({ type: 'join', room: this.room, name: this.name });
+    this.ws.onmessage = (e) => {
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(String(e.data));
+      } catch {
+        return;
+      }
+      this.inbox = this.inbox.then(() => this.handle(msg)).catch((err) => console.error('visio: message', msg.type, err));
+    };
+    this.ws.onclose = () => this.end({ reason: 'connection_lost' });
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit() {
+    this.state = { ...this.state };
+    this.listeners.forEach((fn) => fn());
+  }
+
+  private send(msg: ClientMessage) {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private async handle(msg: ServerMessage) {
+    const s = this.state;
+    switch (msg.type) {
+      case 'welcome':
+        s.self = msg.you;
+        s.others = msg.participants;
+        this.emit();
+        // Not awaited: the publish answer comes through this same inbox.
+        void this.publishInitial().then(() => this.updateConnection());
+        break;
+      case 'participant_joined':
+        s.others = [...s.others.filter((p) => p.id !== msg.participant.id), msg.participant];
+        this.emit();
+        break;
+      case 'participant_updated':
+        if (msg.participant.id === s.self?.id) s.self = msg.participant;
+        else s.others = s.others.map((p) => (p.id === msg.participant.id ? msg.participant : p));
+        this.emit();
+        break;
+      case 'participant_left':
+        s.others = s.others.filter((p) => p.id !== msg.id);
+        this.emit();
+        break;
+      case 'speakers':
+        s.speakers = { active: msg.active, speaking: msg.speaking };
+        this.emit();
+        break;
+      case 'publish_answer':
+        this.publishAnswer?.(msg.sdp);
+        this.publishAnswer = null;
+        break;
+      case 'offer':
+        await this.answerOffer(msg.sdp, msg.tracks);
+        break;
+      case 'candidate':
+        await (msg.target === 'publish' ? this.pub : this.sub)?.addIceCandidate(msg.candidate);
+        break;
+      case 'bye':
+        this.end({ reason: msg.reason });
+        break;
+      case 'error':
+        console.warn('visio: server error', msg.code, msg.request ?? '', msg.message);
+        if (msg.request === 'join' || msg.code === 'unsupported_protocol') {
+          this.end({ reason: msg.code, message: msg.message });
+        }
+        break;
+    }
+  }
+
+  private newConnection(target: Target): RTCPeerConnection {
+    const pc = new RTCPeerConnection(rtcConfig);
+    pc.onicecandidate = (e) => {
+      if (e.candidate) this.send({ type: 'candidate', target, candidate: e.candidate.toJSON() });
+    };
+    pc.onconnectionstatechange = () => this.updateConnection();
+    return pc;
+  }
+
+  private updateConnection() {
+    if (this.state.ended) return;
+    const states = [this.pub, this.sub].filter((pc) => pc !== null).map((pc) => pc.connectionState);
+    let next: ConnectionState = 'connected';
+    if (!this.state.self) next = 'connecting';
+    else if (states.includes('failed')) next = 'failed';
+    else if (states.includes('disconnected')) next = 'reconnecting';
+    else if (states.some((st) => st === 'new' || st === 'connecting')) next = 'connecting';
+    if (next !== this.state.connection) {
+      this.state.connection = next;
+      this.emit();
+    }
+  }
+
+  // ---- publishing ----
+
+  private async publishInitial() {
+    const { microphone, camera, micMuted, cameraOn } = this.initial;
+    if (microphone) {
+      microphone.enabled = !micMuted;
+      this.state.local.microphone = microphone;
+      this.state.micMuted = micMuted;
+      this.addTransceiver('microphone', microphone);
+    }
+    if (camera) {
+      this.state.local.camera = cameraOn ? camera : undefined;
+      this.state.cameraOn = cameraOn;
+      this.addTransceiver('camera', cameraOn ? camera : null);
+      if (!cameraOn) camera.stop();
+    }
+    this.emit();
+    if (this.transceivers.size > 0) await this.negotiatePublish(true);
+  }
+
+  private addTransceiver(source: Source, track: MediaStreamTrack | null) {
+    this.pub ??= this.newConnection('publish');
+    const kind = source === 'microphone' || source === 'screen_audio' ? 'audio' : 'video';
+    this.transceivers.set(source, this.pub.addTransceiver(track ?? kind, { direction: 'sendonly' }));
+  }
+
+  // declarations lists what we publish: the microphone and camera while
+  // their transceivers exist (muted when off), the screen while shared.
+  private declarations(): TrackDeclaration[] {
+    const out: TrackDeclaration[] = [];
+    for (const [source, tr] of this.transceivers) {
+      if (!tr.mid) continue;
+      const live = this.state.local[source] !== undefined;
+      if (source === 'microphone') out.push({ mid: tr.mid, source, muted: this.state.micMuted });
+      else if (source === 'camera') out.push({ mid: tr.mid, source, muted: !live });
+      else if (live) out.push({ mid: tr.mid, source, muted: false });
+    }
+    return out;
+  }
+
+  // negotiatePublish tells the server what we publish and, when transceivers
+  // were added, renegotiates the publish connection.
+  private negotiatePublish(renegotiate: boolean): Promise<void> {
+    this.outbox = this.outbox
+      .then(async () => {
+        const pc = this.pub;
+        if (!pc || !renegotiate) {
+          this.send({ type: 'publish', tracks: this.declarations() });
+          return;
+        }
+        await pc.setLocalDescription(await pc.createOffer());
+        const answer = new Promise<string>((resolve) => (this.publishAnswer = resolve));
+        this.send({ type: 'publish', sdp: pc.localDescription!.sdp, tracks: this.declarations() });
+        await pc.setRemoteDescription({ type: 'answer', sdp: await answer });
+      })
+      .catch((err) => console.error('visio: publish', err));
+    return this.outbox;
+  }
+
+  setMicrophoneMuted(muted: boolean) {
+    const mic = this.state.local.microphone;
+    if (!mic) return;
+    mic.enabled = !muted;
+    this.state.micMuted = muted;
+    this.emit();
+    this.send({ type: 'mute', source: 'microphone', muted });
+  }
+
+  // setCamera turns the camera on with track, or off with null. Off stops
+  // the device so that its light goes out.
+  async setCamera(track: MediaStreamTrack | null) {
+    const old = this.state.local.camera;
+    this.state.local.camera = track ?? undefined;
+    this.state.cameraOn = track !== null;
+    this.emit();
+    const tr = this.transceivers.get('camera');
+    if (tr) {
+      await tr.sender.replaceTrack(track);
+      this.send({ type: 'mute', source: 'camera', muted: track === null });
+    } else if (track) {
+      this.addTransceiver('camera', track);
+      await this.negotiatePublish(true);
+    }
+    if (old && old !== track) old.stop();
+  }
+
+  async startScreen(stream: MediaStream) {
+    const video = stream.getVideoTracks()[0];
+    if (!video) return;
+    const audio = stream.getAudioTracks()[0];
+    video.addEventListener('ended', () => void this.stopScreen(video));
+    this.state.local.screen = video;
+    this.state.local.screen_audio = audio;
+    this.state.sharing = true;
+    this.emit();
+    let renegotiate = false;
+    for (const [source, track] of [['screen', video], ['screen_audio', audio]] as const) {
+      if (!track) continue;
+      const tr = this.transceivers.get(source);
+      if (tr) await tr.sender.replaceTrack(track);
+      else {
+        this.addTransceiver(source, track);
+        renegotiate = true;
+      }
+    }
+    await this.negotiatePublish(renegotiate);
+  }
+
+  // stopScreen stops sharing; when only: stops only if that track is still
+  // the one shared (the browser's own "stop sharing" button ends it).
+  async stopScreen(only?: MediaStreamTrack) {
+    const { screen, screen_audio } = this.state.local;
+    if (!screen || (only && only !== screen)) return;
+    screen.stop();
+    screen_audio?.stop();
+    this.state.local.screen = undefined;
+    this.state.local.screen_audio = undefined;
+    this.state.sharing = false;
+    this.emit();
+    await this.transceivers.get('screen')?.sender.replaceTrack(null);
+    await this.transceivers.get('screen_audio')?.sender.replaceTrack(null);
+    await this.negotiatePublish(false);
+  }
+
+  // ---- receiving ----
+
+  private async answerOffer(sdp: string, tracks: OfferedTrack[]) {
+    if (!this.sub) {
+      this.sub = this.newConnection('subscribe');
+      this.updateConnection();
+    }
+    await this.sub.setRemoteDescription({ type: 'offer', sdp });
+    await this.sub.setLocalDescription(await this.sub.createAnswer());
+    this.send({ type: 'answer', sdp: this.sub.localDescription!.sdp });
+    this.offered = tracks;
+    const media = new Map<string, RemoteMedia>();
+    for (const o of this.offered) {
+      const tr = this.sub.getTransceivers().find((t) => t.mid === o.mid);
+      if (!tr) continue;
+      const m = media.get(o.participant) ?? {};
+      m[o.source] = tr.receiver.track;
+      media.set(o.participant, m);
+    }
+    this.state.media = media;
+    this.emit();
+  }
+
+  // ---- ending ----
+
+  leave() {
+    this.send({ type: 'leave' });
+    this.end({ reason: 'left' });
+  }
+
+  private end(ended: Ended) {
+    if (this.state.ended) return;
+    this.state.ended = ended;
+    this.ws.onclose = null;
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    this.pub?.close();
+    this.sub?.close();
+    for (const track of Object.values(this.state.local)) track?.stop();
+    this.initial.camera?.stop();
+    this.emit();
+  }
+}

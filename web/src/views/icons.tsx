@@ -1,0 +1,42 @@
+// Icons are decorative: the buttons that hold them carry the label.
+
+const svg = { width: 24, height: 24, viewBox: '0 0 24 24', fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round', 'stroke-linejoin': 'round', 'aria-hidden': 'true', focusable: 'false' } as const;
+
+const slash = <line x1="3" y1="3" x2="21" y2="21" />;
+
+export function MicIcon({ off }: { off?: boolean }) {
+  return (
+    <svg {...svg}>
+      <rect x="9" y="2" width="6" height="12" rx="3" />
+      <path d="M5 10v1a7 7 0 0 0 14 0v-1M12 18v4" />
+      {off && slash}
+    </svg>
+  );
+}
+
+export function CameraIcon({ off }: { off?: boolean }) {
+  return (
+    <svg {...svg}>
+      <rect x="2" y="6" width="14" height="12" rx="2" />
+      <path d="M16 10l6-4v12l-6-4z" />
+      {off && slash}
+    </svg>
+  );
+}
+
+export function ScreenIcon() {
+  return (
+    <svg {...svg}>
+      <rect x="2" y="3" width="20" height="14" rx="2" />
+      <path d="M8 21h8M12 17v4M12 7v6M9 10l3-3 3 3" />
+    </svg>
+  );
+}
+
+export function LeaveIcon() {
+  return (
+    <svg {...svg}>
+      <path d="M3 15c5-5 13-5 18 0l-3 3-3-2v-3a9 9 0 0 0-6 0v3l-3 2z" />
+    </svg>
+  );
+}
