@@ -341,6 +341,21 @@ func (c *Client) KeyframeRequests(src protocol.Source) int {
 	return 0
 }
 
+// ReceiverReports returns how many RTCP receiver reports the server sent
+// about a published source.
+func (c *Client) ReceiverReports(src protocol.Source) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.published[src]; ok {
+		return int(t.receiverReports.Load())
+	}
+	return 0
+}
+
+// DropIncoming makes the client lose every n-th media packet it receives
+// from the server (0 stops it), to exercise retransmission.
+func (c *Client) DropIncoming(n uint32) { c.media.dropEvery.Store(n) }
+
 // RequestKeyframe sends a PLI for a received track, as a decoder would.
 func (c *Client) RequestKeyframe(key TrackKey) error {
 	return c.media.requestKeyframe(key)

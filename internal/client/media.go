@@ -24,6 +24,7 @@ const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 type mediaStack struct {
 	c         *Client
 	blackhole atomic.Bool
+	dropEvery atomic.Uint32 // subscribe connection only
 
 	mu      sync.Mutex
 	pub     *webrtc.PeerConnection
@@ -34,10 +35,14 @@ type mediaStack struct {
 func newMediaStack(c *Client) (*mediaStack, error) {
 	return &mediaStack{c: c}, nil
 }
-// blackholeConn drops all traffic while blocked is set.
+
+// blackholeConn drops all traffic while blocked is set, and when dropEvery
+// is set, every dropEvery-th incoming RTP packet (as a lossy link would).
 type blackholeConn struct {
 	*net.UDPConn
-	blocked *atomic.Bool
+	blocked   *atomic.Bool
+	dropEvery *atomic.Uint32
+	count     uint32
 }
 
 func (b *blackholeConn) WriteTo(p []byte, addr net.Addr) (int, error) {
@@ -50,19 +55,39 @@ func (b *blackholeConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 func (b *blackholeConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := b.UDPConn.ReadFrom(p)
-		if err != nil || !b.blocked.Load() {
+		if err != nil {
 			return n, addr, err
 		}
+		if b.blocked.Load() {
+			continue
+		}
+		if every := b.dropEvery.Load(); every > 0 && isRTP(p[:n]) {
+			b.count++
+			if b.count%every == 0 {
+				continue
+			}
+		}
+		return n, addr, err
 	}
 }
 
+// isRTP tells SRTP from SRTCP, STUN and DTLS by the first two bytes
+// (RFC 7983, RFC 5761).
+func isRTP(b []byte) bool {
+	return len(b) > 1 && b[0] >= 128 && b[0] < 192 && (b[1] < 192 || b[1] > 223)
+}
+
 // newConnection makes a peer connection on a new socket; m.mu is held.
-func (m *mediaStack) newConnection() (*webrtc.PeerConnection, error) {
+func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
 	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
 	if err != nil {
 		return nil, fmt.Errorf("client media socket: %w", err)
 	}
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: &blackholeConn{UDPConn: udp, blocked: &m.blackhole}})
+	conn := &blackholeConn{UDPConn: udp, blocked: &m.blackhole, dropEvery: &atomic.Uint32{}}
+	if lossy {
+		conn.dropEvery = &m.dropEvery
+	}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
 	m.sockets = append(m.sockets, mux, udp)
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
@@ -82,7 +107,7 @@ func (m *mediaStack) addTracks(sources []protocol.Source) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pub == nil {
-		pc, err := m.newConnection()
+		pc, err := m.newConnection(false)
 		if err != nil {
 			return err
 		}
@@ -146,7 +171,7 @@ func (m *mediaStack) answerOffer(offer string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.sub == nil {
-		pc, err := m.newConnection()
+		pc, err := m.newConnection(true)
 		if err != nil {
 			return err
 		}
@@ -195,16 +220,7 @@ func (m *mediaStack) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 	m.c.notifyLocked()
 	m.c.mu.Unlock()
 	m.c.wg.Go(func() { r.read(remote) })
-	m.c.wg.Go(func() { drainRTCP(receiver) })
-}
-
-func drainRTCP(r *webrtc.RTPReceiver) {
-	buf := make([]byte, 1500)
-	for {
-		if _, _, err := r.Read(buf); err != nil {
-			return
-		}
-	}
+	m.c.wg.Go(func() { r.readRTCP(receiver) })
 }
 
 func (m *mediaStack) requestKeyframe(key TrackKey) error {
@@ -240,29 +256,63 @@ func (m *mediaStack) close() {
 
 // ReceivedTrack counts the packets of one track from another participant.
 type ReceivedTrack struct {
-	mu        sync.Mutex
-	ssrc      uint32
-	packets   int
-	bytes     int
-	keyframes int
-	last      time.Time
-	lastSeq   uint16
-	lost      int
+	mu            sync.Mutex
+	ssrc          uint32
+	packets       int
+	bytes         int
+	keyframes     int
+	senderReports int
+	last          time.Time
+	seen          [65536 / 64]uint64 // which sequence numbers arrived
+	first         uint16
+	highest       int // extended highest sequence number, relative to first
 }
 
 // TrackStats is a snapshot of a ReceivedTrack.
 type TrackStats struct {
-	Packets   int
-	Bytes     int
-	Keyframes int // VP8 keyframes seen
-	Lost      int // gaps in sequence numbers
-	Last      time.Time
+	Packets       int
+	Bytes         int
+	Keyframes     int // VP8 keyframes seen
+	SenderReports int // RTCP sender reports received for the track
+	// Missing counts sequence numbers that never arrived, not counting the
+	// newest 50, which a retransmission may still repair.
+	Missing int
+	Last    time.Time
 }
 
 func (r *ReceivedTrack) stats() TrackStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, Lost: r.lost, Last: r.last}
+	missing := 0
+	for i := 0; i < r.highest-50 && i < 65536; i++ {
+		seq := r.first + uint16(i)
+		if r.seen[seq/64]&(1<<(seq%64)) == 0 {
+			missing++
+		}
+	}
+	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, SenderReports: r.senderReports,
+		Missing: missing, Last: r.last}
+}
+
+func (r *ReceivedTrack) readRTCP(receiver *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := receiver.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			if _, ok := p.(*rtcp.SenderReport); ok {
+				r.mu.Lock()
+				r.senderReports++
+				r.mu.Unlock()
+			}
+		}
+	}
 }
 
 func (r *ReceivedTrack) read(remote *webrtc.TrackRemote) {
@@ -277,12 +327,13 @@ func (r *ReceivedTrack) read(remote *webrtc.TrackRemote) {
 			continue
 		}
 		r.mu.Lock()
-		if r.packets > 0 {
-			if gap := p.SequenceNumber - r.lastSeq; gap > 1 && gap < 0x8000 {
-				r.lost += int(gap - 1)
-			}
+		if r.packets == 0 {
+			r.first = p.SequenceNumber
 		}
-		r.lastSeq = p.SequenceNumber
+		if ahead := int(p.SequenceNumber - r.first); ahead > r.highest && ahead-r.highest < 0x8000 {
+			r.highest = ahead
+		}
+		r.seen[p.SequenceNumber/64] |= 1 << (p.SequenceNumber % 64)
 		r.packets++
 		r.bytes += len(p.Payload)
 		if p.PayloadType != 111 && isVP8KeyframeStart(p.Payload) {
@@ -301,6 +352,7 @@ type publishedTrack struct {
 	muted            atomic.Bool
 	speaking         atomic.Bool
 	keyframeRequests atomic.Int32
+	receiverReports  atomic.Int32
 	keyframeNeeded   atomic.Bool
 	stopOnce         sync.Once
 	stopped          chan struct{}
@@ -324,6 +376,8 @@ func (p *publishedTrack) readRTCP() {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				p.keyframeRequests.Add(1)
 				p.keyframeNeeded.Store(true)
+			case *rtcp.ReceiverReport:
+				p.receiverReports.Add(1)
 			}
 		}
 	}

@@ -2,11 +2,23 @@ package server
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 
 	"github.com/visio-meet/visio/internal/client"
@@ -127,6 +139,29 @@ func TestTwoParticipantsReceiveEachOther(t *testing.T) {
 	}
 	if m := srv.Meetings().Meeting(code); m == nil || len(m.Participants()) != 2 {
 		t.Fatal("the server does not hold one meeting of two")
+	}
+
+	// RTCP: the subscriber gets sender reports (for lip sync), the publisher
+	// gets receiver reports (for its bandwidth estimate).
+	key := client.TrackKey{Participant: alice.ID(), Source: camera}
+	if err := bob.WaitFor(ctx, func(s client.State) bool { return s.Received[key].SenderReports > 0 }); err != nil {
+		t.Fatal("Bob got no RTCP sender report for Alice's camera")
+	}
+	waitUntil(t, func() bool { return alice.ReceiverReports(camera) > 0 }, "Alice got no RTCP receiver report for her camera")
+}
+
+func TestLostPacketsAreRetransmitted(t *testing.T) {
+	srv := startServer(t)
+	ctx := testContext(t)
+	code := room.NewCode()
+	alice := srv.join(t, ctx, code, "Alice", camera)
+	bob := srv.join(t, ctx, code, "Bob")
+	bob.DropIncoming(10) // a 10% loss on Bob's downlink
+	receiving(t, ctx, bob, alice, 200, camera)
+	time.Sleep(time.Second) // let the last retransmissions land
+	got := bob.State().Received[client.TrackKey{Participant: alice.ID(), Source: camera}]
+	if got.Missing > 2 {
+		t.Fatalf("%d of %d packets never arrived: lost packets were not retransmitted", got.Missing, got.Packets)
 	}
 }
 
@@ -471,4 +506,63 @@ func TestGarbageGetsTypedErrorsAndTheMeetingGoesOn(t *testing.T) {
 	if packets(bob, alice, mic) <= before {
 		t.Fatal("media between Alice and Bob stopped")
 	}
+}
+
+func TestCrossOriginWebSocketIsRefused(t *testing.T) {
+	srv := startServer(t)
+	ctx := testContext(t)
+	_, res, err := websocket.Dial(ctx, "ws://"+srv.Addr()+"/ws", &websocket.DialOptions{
+		Subprotocols: []string{protocol.Subprotocol},
+		HTTPHeader:   http.Header{"Origin": {"https://evil.example"}},
+	})
+	if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a page from another origin opened a signalling session: %v %v", err, res)
+	}
+}
+
+func TestHTTPS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	pool := writeSelfSignedCert(t, certFile, keyFile)
+	srv := startServer(t, func(c *config.Config, _ *Options) { c.HTTP.TLSCert, c.HTTP.TLSKey = certFile, keyFile })
+	httpsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	res, err := httpsClient.Get("https://" + srv.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz over HTTPS = %d", res.StatusCode)
+	}
+}
+
+func writeSelfSignedCert(t *testing.T, certFile, keyFile string) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
 }

@@ -121,7 +121,7 @@ func TestForwardDoesNotAllocate(t *testing.T) {
 type discardWriter struct{}
 
 func (discardWriter) WriteRTP(_ *rtp.Header, p []byte) (int, error) { return len(p), nil }
-func (discardWriter) Write(b []byte) (int, error)                  { return len(b), nil }
+func (discardWriter) Write(b []byte) (int, error)                   { return len(b), nil }
 
 func BenchmarkForwardTo10Subscribers(b *testing.B) {
 	up, d, _ := fixture(b)
@@ -164,7 +164,7 @@ func TestNACKIsAnsweredFromTheCache(t *testing.T) {
 
 	rec.headers = nil
 	d.handleRTCP([]rtcp.Packet{
-		&rtcp.TransportLayerNack{MediaSSRC: 999, Nacks: []rtcp.NackPair{{PacketID: 104}}}, // another stream
+		&rtcp.TransportLayerNack{MediaSSRC: 999, Nacks: []rtcp.NackPair{{PacketID: 104}}},  // another stream
 		&rtcp.TransportLayerNack{MediaSSRC: 555, Nacks: []rtcp.NackPair{{PacketID: 5000}}}, // never sent
 	})
 	if len(rec.headers) != 0 {
