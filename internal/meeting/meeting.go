@@ -33,9 +33,6 @@ func newMeeting(r *Registry, code room.Code) *Meeting {
 	return &Meeting{code: code, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel}
 }
 
-// Code returns the room code.
-func (m *Meeting) Code() room.Code { return m.code }
-
 // Participants returns who is in the meeting, in order of arrival.
 func (m *Meeting) Participants() []*Participant {
 	m.mu.Lock()

@@ -44,18 +44,8 @@ func sfuPeerID(id ParticipantID) sfu.PeerID { return sfu.PeerID(id) }
 // ID returns the participant's identifier.
 func (p *Participant) ID() ParticipantID { return p.id }
 
-// Name returns the display name.
-func (p *Participant) Name() string { return p.name }
-
 // Peer returns the participant's media peer.
 func (p *Participant) Peer() *sfu.Peer { return p.peer }
-
-// Info returns what others know of the participant.
-func (p *Participant) Info() protocol.Participant {
-	p.meeting.mu.Lock()
-	defer p.meeting.mu.Unlock()
-	return p.infoLocked()
-}
 
 func (p *Participant) infoLocked() protocol.Participant {
 	tracks := []protocol.Track{}

@@ -111,9 +111,6 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 // Meetings returns the meeting registry.
 func (s *Server) Meetings() *meeting.Registry { return s.meetings }
 
-// Media returns the media engine.
-func (s *Server) Media() *sfu.Engine { return s.media }
-
 // Done is closed with the serving error if the HTTP server stops on its own.
 func (s *Server) Done() <-chan error { return s.served }
 

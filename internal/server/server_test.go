@@ -437,6 +437,12 @@ func TestGarbageGetsTypedErrorsAndTheMeetingGoesOn(t *testing.T) {
 	sendExpectingError(t, ctx, stranger, `{"type":"join","room":"../../etc","name":"S"}`, protocol.CodeBadRoom)
 	sendExpectingError(t, ctx, stranger, `{"type":"join","room":"`+string(code)+`","name":""}`, protocol.CodeInvalid)
 
+	// Alone in a room, nobody sends anything, so there is nothing to answer.
+	loner := srv.join(t, ctx, room.NewCode(), "Loner")
+	sendExpectingError(t, ctx, loner, `{"type":"answer","sdp":"v=0"}`, protocol.CodeOutOfOrder)
+	sendExpectingError(t, ctx, loner, `{"type":"candidate","target":"subscribe","candidate":{"candidate":"candidate:1 1 udp 1 192.0.2.9 9 typ host"}}`, protocol.CodeOutOfOrder)
+	sendExpectingError(t, ctx, loner, `{"type":"candidate","target":"publish","candidate":{"candidate":"candidate:1 1 udp 1 192.0.2.9 9 typ host"}}`, protocol.CodeOutOfOrder)
+
 	mallory := srv.join(t, ctx, code, "Mallory", mic)
 	for _, c := range []struct {
 		raw  string
@@ -448,8 +454,6 @@ func TestGarbageGetsTypedErrorsAndTheMeetingGoesOn(t *testing.T) {
 		{`{"type":"join","room":"` + string(code) + `","name":"Again"}`, protocol.CodeAlreadyJoined},
 		{`{"type":"publish","sdp":"this is not SDP","tracks":[]}`, protocol.CodeBadSDP},
 		{`{"type":"publish","sdp":"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n","tracks":[]}`, protocol.CodeBadSDP},
-		{`{"type":"answer","sdp":"v=0"}`, protocol.CodeOutOfOrder},
-		{`{"type":"candidate","target":"subscribe","candidate":{"candidate":"candidate:1 1 udp 1 192.0.2.9 9 typ host"}}`, protocol.CodeOutOfOrder},
 		{`{"type":"candidate","target":"publish","candidate":{"candidate":"garbage","sdpMid":"0"}}`, protocol.CodeBadCandidate},
 		{`{"type":"mute","source":"screen","muted":true}`, protocol.CodeInvalid},
 		{`{"type":"publish","tracks":[{"mid":"0","source":"camera"}]}`, protocol.CodeInvalid}, // mid 0 carries the microphone

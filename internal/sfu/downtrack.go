@@ -82,9 +82,6 @@ func (d *DownTrack) StreamID() string { return string(d.up.owner.id) }
 // Kind implements webrtc.TrackLocal.
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
 
-// Track returns the published track this one forwards.
-func (d *DownTrack) Track() *UpTrack { return d.up }
-
 // forward sends one packet from the publisher. h describes pkt, which belongs
 // to the up track's reader and is only borrowed.
 func (d *DownTrack) forward(h *rtpparse.Header, pkt []byte) {

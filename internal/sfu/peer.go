@@ -75,7 +75,6 @@ type Peer struct {
 	pub   *webrtc.PeerConnection
 	ups   map[string]*UpTrack // by mid
 
-	pubConnected atomic.Bool
 	subConnected atomic.Bool
 
 	subMu              sync.Mutex
@@ -107,7 +106,9 @@ func (e *Engine) NewPeer(id PeerID, events PeerEvents) *Peer {
 // ID returns the peer's identifier.
 func (p *Peer) ID() PeerID { return p.id }
 
-func (p *Peer) newConnection(name string, connected *atomic.Bool) (*webrtc.PeerConnection, error) {
+// newConnection makes one of the peer's connections. connectedChanged, when
+// not nil, learns each change of the connection state to or from connected.
+func (p *Peer) newConnection(name string, connectedChanged func(bool)) (*webrtc.PeerConnection, error) {
 	pc, err := p.engine.api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
@@ -117,19 +118,12 @@ func (p *Peer) newConnection(name string, connected *atomic.Bool) (*webrtc.PeerC
 	}
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "pc", name, "state", s.String())
-		connected.Store(s == webrtc.PeerConnectionStateConnected)
-		switch s {
-		case webrtc.PeerConnectionStateConnected:
-			if connected == &p.subConnected {
-				// Keyframes sent before the connection was up were lost.
-				for _, d := range p.Subscriptions() {
-					d.up.RequestKeyframe()
-				}
-			}
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			if p.ctx.Err() == nil { // not closed by us
-				p.failed.Do(func() { p.events.Failed(fmt.Errorf("%s connection %s", name, s)) })
-			}
+		if connectedChanged != nil {
+			connectedChanged(s == webrtc.PeerConnectionStateConnected)
+		}
+		closedByUs := p.ctx.Err() != nil
+		if (s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed) && !closedByUs {
+			p.failed.Do(func() { p.events.Failed(fmt.Errorf("%s connection %s", name, s)) })
 		}
 	})
 	return pc, nil
@@ -147,7 +141,7 @@ func (p *Peer) Publish(offer string) (string, error) {
 		return "", ErrClosed
 	}
 	if p.pub == nil {
-		pc, err := p.newConnection("publish", &p.pubConnected)
+		pc, err := p.newConnection("publish", nil)
 		if err != nil {
 			return "", err
 		}
@@ -255,7 +249,14 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 		return nil
 	}
 	if p.sub == nil {
-		pc, err := p.newConnection("subscribe", &p.subConnected)
+		pc, err := p.newConnection("subscribe", func(connected bool) {
+			p.subConnected.Store(connected)
+			if connected { // keyframes sent before the connection was up were lost: ask again
+				for _, d := range p.Subscriptions() {
+					d.up.RequestKeyframe()
+				}
+			}
+		})
 		if err != nil {
 			return err
 		}

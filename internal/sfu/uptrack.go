@@ -59,7 +59,6 @@ type UpTrack struct {
 	lastKeyframe  atomic.Int64 // engine time of the last keyframe request sent
 	lastTimestamp atomic.Uint32
 	lastArrival   atomic.Int64 // engine time of the newest packet
-	packets       atomic.Uint64
 	reports       senderClock
 
 	mu     sync.Mutex
@@ -107,9 +106,6 @@ func (t *UpTrack) Mid() string { return t.mid }
 // Kind returns "audio" or "video".
 func (t *UpTrack) Kind() string { return t.kind.String() }
 
-// PacketsReceived counts the packets read from the publisher.
-func (t *UpTrack) PacketsReceived() uint64 { return t.packets.Load() }
-
 // ObserveLevels makes o receive the track's audio levels; nil stops it.
 func (t *UpTrack) ObserveLevels(o LevelObserver) {
 	if o == nil {
@@ -136,7 +132,6 @@ func (t *UpTrack) run() {
 		if rtpparse.Parse(pkt, &h) != nil {
 			continue
 		}
-		t.packets.Add(1)
 		t.lastTimestamp.Store(h.Timestamp)
 		t.lastArrival.Store(t.owner.engine.now())
 		t.cache.Store(h.Seq, pkt)
@@ -219,9 +214,6 @@ func (t *UpTrack) removeDown(d *DownTrack) {
 	}
 	t.downs.Store(&next)
 }
-
-// Subscribers returns how many peers receive the track.
-func (t *UpTrack) Subscribers() int { return len(*t.downs.Load()) }
 
 // RemoveSubscribers stops forwarding the track to anyone; the publisher keeps
 // sending and the track can be subscribed to again.
