@@ -28,6 +28,9 @@ type Options struct {
 	Room   string
 	Name   string
 	Logger *slog.Logger
+	// TCPOnly makes the media go over ICE-TCP, as from a network that blocks
+	// UDP. BlockMedia and DropIncoming then have no effect.
+	TCPOnly bool
 }
 
 // Client is one participant.

@@ -79,6 +79,18 @@ func isRTP(b []byte) bool {
 
 // newConnection makes a peer connection on a new socket; m.mu is held.
 func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(3*time.Second, 10*time.Second, time.Second)
+	if m.c.opts.TCPOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+		api, err := newAPI(se)
+		if err != nil {
+			return nil, err
+		}
+		return api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	}
 	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
 	if err != nil {
 		return nil, fmt.Errorf("client media socket: %w", err)
@@ -89,12 +101,8 @@ func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
 	}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
 	m.sockets = append(m.sockets, mux, udp)
-	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetICETimeouts(3*time.Second, 10*time.Second, time.Second)
 	api, err := newAPI(se)
 	if err != nil {
 		return nil, err

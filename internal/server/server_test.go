@@ -165,6 +165,33 @@ func TestLostPacketsAreRetransmitted(t *testing.T) {
 	}
 }
 
+func TestICETCPFallbackWhenUDPIsBlocked(t *testing.T) {
+	srv := startServer(t, func(c *config.Config, _ *Options) { c.Media.TCPPort = freeTCPPort(t) })
+	ctx := testContext(t)
+	code := room.NewCode()
+	alice := srv.join(t, ctx, code, "Alice", mic, camera)
+	bob, err := client.Join(ctx, client.Options{URL: srv.url, Room: string(code), Name: "Bob behind a firewall", TCPOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bob.Kill)
+	if err := bob.Publish(ctx, mic, camera); err != nil {
+		t.Fatal(err)
+	}
+	receiving(t, ctx, bob, alice, 30, mic, camera)
+	receiving(t, ctx, alice, bob, 30, mic, camera)
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
 func TestMuteIsSeenByOthers(t *testing.T) {
 	srv := startServer(t)
 	ctx := testContext(t)

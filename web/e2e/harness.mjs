@@ -103,11 +103,13 @@ export async function newPage(browser, { locale = 'fr-FR', permissions = ['camer
   return page;
 }
 
-// join goes through the pre-join screen of a meeting link.
-export async function join(browser, url, name, options = {}) {
+// join goes through the pre-join screen of a meeting link, with the
+// microphone off when micOff is set.
+export async function join(browser, url, name, { micOff = false, ...options } = {}) {
   const page = await newPage(browser, options);
   await page.goto(url);
   await page.getByLabel('Votre nom').fill(name);
+  if (micOff) await page.getByRole('button', { name: 'Couper le micro' }).click();
   await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
   await page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
   return page;

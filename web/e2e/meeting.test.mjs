@@ -75,9 +75,13 @@ test('two then three participants meet, mute, share a screen and leave', async (
   });
   assert.ok(back);
 
-  // Carol joins: everyone sees the two others.
-  const carol = await join(browser, link, 'Carol');
+  // Carol joins with her microphone off, then turns it on: everyone sees and
+  // hears the two others.
+  const carol = await join(browser, link, 'Carol', { micOff: true });
   const carolId = await idOf(alice, 'Carol');
+  await tile(alice, 'Carol').getByRole('img', { name: 'Micro coupé' }).waitFor({ timeout: 5000 });
+  await carol.getByRole('button', { name: 'Activer le micro' }).click();
+  await tile(alice, 'Carol').getByRole('img', { name: 'Micro coupé' }).waitFor({ state: 'detached', timeout: 5000 });
   await seesAndHears(carol, 'Alice', aliceId, 'three people');
   await seesAndHears(carol, 'Bob', bobId, 'three people');
   await seesAndHears(alice, 'Carol', carolId, 'three people');
