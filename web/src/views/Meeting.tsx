@@ -37,6 +37,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   const s = session.state;
   const [announcement, setAnnouncement] = useState('');
   const [toast, setToast] = useState<MessageKey | null>(null);
+  const [copied, setCopied] = useState(false);
   const known = useRef(new Map<string, string>(s.others.map((p) => [p.id, p.name])));
 
   // Screen readers hear who joins and leaves.
@@ -118,6 +119,13 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       <header class="meeting-header">
         <h1>{t('meeting.title', { code })}</h1>
         <span class="count">{count === 1 ? t('meeting.participant') : t('meeting.participants', { count })}</span>
+        <button
+          type="button"
+          class="link light"
+          onClick={() => void navigator.clipboard?.writeText(location.href).then(() => setCopied(true), () => setCopied(false))}
+        >
+          {copied ? t('prejoin.linkCopied') : t('prejoin.copyLink')}
+        </button>
         <span class={`connection ${s.connection}`} role="status" aria-label={t('connection.label', { state: t(connectionKey[s.connection]) })}>
           {t(connectionKey[s.connection])}
         </span>
