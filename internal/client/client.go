@@ -31,6 +31,13 @@ type Options struct {
 	// TCPOnly makes the media go over ICE-TCP, as from a network that blocks
 	// UDP. BlockMedia and DropIncoming then have no effect.
 	TCPOnly bool
+	// WrapConn, when set, wraps the UDP socket of each peer connection
+	// (subscribe tells which one), for example to count media without
+	// decrypting it. BlockMedia and DropIncoming then have no effect.
+	WrapConn func(conn *net.UDPConn, subscribe bool) net.PacketConn
+	// Epoch, when set, makes synthetic media carry RTP timestamps counted
+	// from it, so that a receiver can tell how long each packet took.
+	Epoch time.Time
 }
 
 // Client is one participant.
@@ -353,6 +360,28 @@ func (c *Client) ReceiverReports(src protocol.Source) int {
 		return int(t.receiverReports.Load())
 	}
 	return 0
+}
+
+// ICERoundTrip returns the latest round-trip time of the connectivity checks
+// on the subscribe connection (or the publish one if there is none), which
+// the server's ICE agent answers on the same socket as media.
+func (c *Client) ICERoundTrip() time.Duration {
+	c.media.mu.Lock()
+	pc := c.media.sub
+	if pc == nil {
+		pc = c.media.pub
+	}
+	c.media.mu.Unlock()
+	if pc == nil {
+		return 0
+	}
+	var rtt time.Duration
+	for _, s := range pc.GetStats() {
+		if pair, ok := s.(webrtc.ICECandidatePairStats); ok && pair.Nominated {
+			rtt = max(rtt, time.Duration(pair.CurrentRoundTripTime*float64(time.Second)))
+		}
+	}
+	return rtt
 }
 
 // DropIncoming makes the client lose every n-th media packet it receives

@@ -95,9 +95,12 @@ func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client media socket: %w", err)
 	}
-	conn := &blackholeConn{UDPConn: udp, blocked: &m.blackhole, dropEvery: &atomic.Uint32{}}
+	var conn net.PacketConn = &blackholeConn{UDPConn: udp, blocked: &m.blackhole, dropEvery: &atomic.Uint32{}}
 	if lossy {
-		conn.dropEvery = &m.dropEvery
+		conn.(*blackholeConn).dropEvery = &m.dropEvery
+	}
+	if m.c.opts.WrapConn != nil {
+		conn = m.c.opts.WrapConn(udp, lossy)
 	}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
 	m.sockets = append(m.sockets, mux, udp)
@@ -140,7 +143,7 @@ func (m *mediaStack) addTracks(sources []protocol.Source) error {
 		m.c.published[src] = p
 		m.c.mu.Unlock()
 		m.c.wg.Go(p.readRTCP)
-		m.c.wg.Go(func() { p.send(m.c.ctx) })
+		m.c.wg.Go(func() { p.send(m.c.ctx, m.c.opts.Epoch) })
 	}
 	return nil
 }
@@ -397,10 +400,10 @@ const (
 	videoFrame = time.Second / 15
 )
 
-func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }) {
-	frame := audioFrame
+func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }, epoch time.Time) {
+	frame, rate := audioFrame, uint32(48000)
 	if p.source.Kind() == "video" {
-		frame = videoFrame
+		frame, rate = videoFrame, 90000
 	}
 	ticker := time.NewTicker(frame)
 	defer ticker.Stop()
@@ -425,11 +428,13 @@ func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }) {
 		var packets [][]byte
 		if p.source.Kind() == "audio" {
 			packets = [][]byte{opusFrame(n)}
-			ts += 960
 		} else {
 			keyframe := n%30 == 0 || p.keyframeNeeded.Swap(false)
 			packets = vp8Frame(n, keyframe)
-			ts += 6000
+		}
+		ts += rate / uint32(time.Second/frame)
+		if !epoch.IsZero() {
+			ts = uint32(time.Since(epoch) * time.Duration(rate) / time.Second)
 		}
 		for i, payload := range packets {
 			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: i == len(packets)-1}, Payload: payload}

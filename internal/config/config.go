@@ -44,6 +44,9 @@ type Config struct {
 		Level  string
 		Format string
 	}
+	Debug struct {
+		PprofAddr string
+	}
 }
 
 // setting describes one key: how to read it from text (environment and
@@ -84,6 +87,8 @@ func settings() []setting {
 			func(c *Config) *time.Duration { return &c.Media.ICEFailedTimeout }, time.Second, 5*time.Minute),
 		intSetting("rooms.max_participants", "Most participants in one meeting; 0 means no cap.",
 			func(c *Config) *int { return &c.Rooms.MaxParticipants }, 0, 100000),
+		stringSetting("debug.pprof_addr", "Address (such as 127.0.0.1:6060) where Go's profiler is served, for performance work; empty turns it off. Never expose it publicly.",
+			func(c *Config) *string { return &c.Debug.PprofAddr }, checkOptionalHostPort),
 		enumSetting("log.level", "Least important log level written.",
 			func(c *Config) *string { return &c.Log.Level }, "debug", "info", "warn", "error"),
 		enumSetting("log.format", "Log line format: text for people, json for log collectors.",
@@ -388,6 +393,13 @@ func checkHostPort(v string) error {
 		}
 	}
 	return nil
+}
+
+func checkOptionalHostPort(v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkHostPort(v)
 }
 
 func checkIPv4(v string) error {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -31,6 +32,7 @@ type Server struct {
 	http     *http.Server
 	listener net.Listener
 	served   chan error
+	pprof    *http.Server
 }
 
 // Options adjust a server beyond its configuration, for tests.
@@ -101,8 +103,31 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 		},
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
+	if cfg.Debug.PprofAddr != "" {
+		if err := s.servePprof(cfg.Debug.PprofAddr); err != nil {
+			_ = s.Shutdown(context.Background())
+			return nil, err
+		}
+	}
 	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr())
 	return s, nil
+}
+
+// servePprof serves Go's profiler on its own listener, apart from the public
+// handler, so that it can be bound to a private address.
+func (s *Server) servePprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on debug.pprof_addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.pprof.Serve(ln) }()
+	s.log.Warn("the Go profiler is served", "addr", ln.Addr().String())
+	return nil
 }
 
 // Addr returns the HTTP address the server listens on.
@@ -120,6 +145,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.meetings.Close()
 	errs := []error{s.signal.Wait(ctx)}
 	errs = append(errs, s.http.Shutdown(ctx))
+	if s.pprof != nil {
+		errs = append(errs, s.pprof.Shutdown(ctx))
+	}
 	errs = append(errs, s.meetings.Wait(ctx))
 	errs = append(errs, s.media.Close())
 	if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -356,7 +356,7 @@ func (p *Peer) makeOffer() {
 	}
 	if err != nil {
 		p.subMu.Unlock()
-		if !errors.Is(err, ErrClosed) {
+		if !errors.Is(err, ErrClosed) && p.sub.ConnectionState() != webrtc.PeerConnectionStateClosed {
 			p.log.Error("subscribe offer failed", "err", err)
 			p.failed.Do(func() { p.events.Failed(fmt.Errorf("subscribe offer: %w", err)) })
 		}

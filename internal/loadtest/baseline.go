@@ -1,0 +1,62 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// SendLoop sends size-byte UDP datagrams to addr at rate packets per second,
+// one per system call as the server does, until ctx is done. It is the
+// physical floor the server is compared with: run it in its own process and
+// measure that process's CPU time.
+func SendLoop(ctx context.Context, addr string, rate, size int) (int, error) {
+	conn, err := net.Dial("udp4", addr)
+	if err != nil {
+		return 0, fmt.Errorf("baseline socket: %w", err)
+	}
+	defer conn.Close()
+	buf := make([]byte, size)
+	buf[0] = 0x80
+	// Send in small bursts every millisecond to hold the rate without a
+	// timer per packet.
+	const tick = time.Millisecond
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	start := time.Now()
+	sent := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return sent, nil
+		case now := <-ticker.C:
+			due := int(now.Sub(start).Seconds() * float64(rate))
+			for ; sent < due; sent++ {
+				if _, err := conn.Write(buf); err != nil {
+					return sent, fmt.Errorf("baseline send: %w", err)
+				}
+			}
+		}
+	}
+}
+
+// Drain reads and discards datagrams on conn in batches until it is closed,
+// and reports how many arrived.
+func Drain(conn *net.UDPConn) int {
+	pc := ipv4.NewPacketConn(conn)
+	msgs := make([]ipv4.Message, 64)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
+	}
+	total := 0
+	for {
+		n, err := pc.ReadBatch(msgs, 0)
+		if err != nil {
+			return total
+		}
+		total += n
+	}
+}

@@ -1,0 +1,197 @@
+package loadtest
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// Receiver measures the media one synthetic subscriber gets, at its socket:
+// SRTP leaves the RTP header in clear, so counting, loss, jitter and delay
+// need no decryption, which keeps the load generator much cheaper than the
+// server it measures. ICE, DTLS and RTCP go on to Pion.
+type Receiver struct {
+	epoch time.Time
+
+	mu      sync.Mutex
+	streams map[uint32]*stream
+	delays  Histogram
+	first   time.Time // arrival of the first media packet
+}
+
+type stream struct {
+	clockRate   float64
+	started     bool
+	maxSeq      uint16 // highest sequence number received
+	highest     int    // its extended value, counted from the first packet
+	received    int
+	bytes       int64
+	seen        [1024]uint64 // sliding window of received sequence numbers
+	lastTransit float64
+	jitter      float64 // RFC 3550 interarrival jitter, seconds
+}
+
+// NewReceiver returns a receiver for media whose RTP timestamps count from
+// epoch (see client.Options.Epoch).
+func NewReceiver(epoch time.Time) *Receiver {
+	return &Receiver{epoch: epoch, streams: map[uint32]*stream{}}
+}
+
+// clockRate tells the RTP clock from the payload type the server offers.
+func clockRate(pt uint8) float64 {
+	if pt == 111 {
+		return 48000
+	}
+	return 90000
+}
+
+func (r *Receiver) record(pkt []byte, now time.Time) {
+	if len(pkt) < 12 {
+		return
+	}
+	pt := pkt[1] & 0x7f
+	seq := binary.BigEndian.Uint16(pkt[2:])
+	ts := binary.BigEndian.Uint32(pkt[4:])
+	ssrc := binary.BigEndian.Uint32(pkt[8:])
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.first.IsZero() {
+		r.first = now
+	}
+	s := r.streams[ssrc]
+	if s == nil {
+		s = &stream{clockRate: clockRate(pt)}
+		r.streams[ssrc] = s
+	}
+	s.add(seq)
+	s.bytes += int64(len(pkt))
+	// Timestamps count from the epoch, so now minus the timestamp is how
+	// long the packet took from the publisher, through the server, to here.
+	sinceEpoch := now.Sub(r.epoch).Seconds()
+	sent := float64(ts) / s.clockRate
+	transit := sinceEpoch - sent
+	for transit > 1<<31/s.clockRate { // the 32-bit timestamp wrapped
+		transit -= (1 << 32) / s.clockRate
+	}
+	r.delays.Add(time.Duration(transit * float64(time.Second)))
+	if s.received > 1 {
+		d := transit - s.lastTransit
+		if d < 0 {
+			d = -d
+		}
+		s.jitter += (d - s.jitter) / 16
+	}
+	s.lastTransit = transit
+}
+
+// add records a sequence number; the window holds the last 65,536.
+func (s *stream) add(seq uint16) {
+	if !s.started {
+		s.started, s.maxSeq = true, seq
+	}
+	// The shortest distance from the highest number so far, across wraps.
+	ext := s.highest + int(int16(seq-s.maxSeq))
+	if ext < 0 || s.highest-ext > 60000 {
+		return // too old to tell
+	}
+	if ext > s.highest {
+		for i := s.highest + 1; i <= ext; i++ { // clear the slots of the numbers passed
+			s.seen[(i%65536)/64] &^= 1 << (i % 64)
+		}
+		s.highest, s.maxSeq = ext, seq
+	}
+	slot := ext % 65536
+	if s.seen[slot/64]&(1<<(slot%64)) == 0 {
+		s.seen[slot/64] |= 1 << (slot % 64)
+		s.received++
+	}
+}
+
+// Totals sums up the receiver's streams.
+type Totals struct {
+	Packets  int
+	Bytes    int64
+	Expected int           // packets the sequence numbers say were sent
+	Jitter   time.Duration // largest stream jitter
+}
+
+// Totals returns what was received so far.
+func (r *Receiver) Totals() Totals {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var t Totals
+	for _, s := range r.streams {
+		t.Packets += s.received
+		t.Bytes += s.bytes
+		t.Expected += s.highest + 1
+		if j := time.Duration(s.jitter * float64(time.Second)); j > t.Jitter {
+			t.Jitter = j
+		}
+	}
+	return t
+}
+
+// TakeDelays returns the delays recorded since the last call, and resets them.
+func (r *Receiver) TakeDelays() Histogram {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.delays
+	r.delays = Histogram{}
+	return h
+}
+
+// FirstPacket returns when the first media packet arrived, or zero.
+func (r *Receiver) FirstPacket() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.first
+}
+
+// Wrap returns the conn to hand to Pion: it reads in batches (recvmmsg),
+// records and drops RTP, and passes everything else on.
+func (r *Receiver) Wrap(conn *net.UDPConn) net.PacketConn {
+	msgs := make([]ipv4.Message, 64)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
+	}
+	return &countingConn{UDPConn: conn, batch: ipv4.NewPacketConn(conn), msgs: msgs, r: r}
+}
+
+type countingConn struct {
+	*net.UDPConn
+	batch   *ipv4.PacketConn
+	msgs    []ipv4.Message
+	pending []int // indices in msgs of packets not yet handed on
+	r       *Receiver
+}
+
+func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		if len(c.pending) > 0 {
+			m := &c.msgs[c.pending[0]]
+			c.pending = c.pending[1:]
+			return copy(p, m.Buffers[0][:m.N]), m.Addr, nil
+		}
+		n, err := c.batch.ReadBatch(c.msgs, 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		now := time.Now()
+		for i := range n {
+			b := c.msgs[i].Buffers[0][:c.msgs[i].N]
+			if isRTP(b) {
+				c.r.record(b, now)
+			} else {
+				c.pending = append(c.pending, i)
+			}
+		}
+	}
+}
+
+// isRTP tells RTP from RTCP, STUN and DTLS (RFC 7983, RFC 5761).
+func isRTP(b []byte) bool {
+	return len(b) > 1 && b[0] >= 128 && b[0] < 192 && (b[1] < 192 || b[1] > 223)
+}
