@@ -43,9 +43,12 @@ func SendLoop(ctx context.Context, addr string, rate, size int) (int, error) {
 	}
 }
 
-// Drain reads and discards datagrams on conn in batches until it is closed,
-// and reports how many arrived.
+// Drain reads and discards datagrams on conn until it is closed, and
+// reports how many arrived. It reads at the same pace as the synthetic
+// subscribers, so that the kernel's receive work charged to the sender is
+// the same in the baseline as in the scenario.
 func Drain(conn *net.UDPConn) int {
+	_ = conn.SetReadBuffer(16 << 20)
 	pc := ipv4.NewPacketConn(conn)
 	msgs := make([]ipv4.Message, 64)
 	for i := range msgs {
@@ -58,5 +61,8 @@ func Drain(conn *net.UDPConn) int {
 			return total
 		}
 		total += n
+		if n < len(msgs) {
+			time.Sleep(ReadPace)
+		}
 	}
 }

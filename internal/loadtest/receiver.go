@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // Receiver measures the media one synthetic subscriber gets, at its socket:
@@ -15,6 +16,7 @@ import (
 // server it measures. ICE, DTLS and RTCP go on to Pion.
 type Receiver struct {
 	epoch time.Time
+	pace  time.Duration
 
 	mu      sync.Mutex
 	streams map[uint32]*stream
@@ -35,9 +37,10 @@ type stream struct {
 }
 
 // NewReceiver returns a receiver for media whose RTP timestamps count from
-// epoch (see client.Options.Epoch).
-func NewReceiver(epoch time.Time) *Receiver {
-	return &Receiver{epoch: epoch, streams: map[uint32]*stream{}}
+// epoch (see client.Options.Epoch). It reads its socket every pace, or at
+// once when pace is zero.
+func NewReceiver(epoch time.Time, pace time.Duration) *Receiver {
+	return &Receiver{epoch: epoch, pace: pace, streams: map[uint32]*stream{}}
 }
 
 // clockRate tells the RTP clock from the payload type the server offers.
@@ -150,12 +153,24 @@ func (r *Receiver) FirstPacket() time.Time {
 	return r.first
 }
 
+// ReadPace is how long a receiver lets packets gather in its socket between
+// reads: waking up for every packet would cost the generator more than the
+// server. The kernel stamps each packet on arrival, so delays are measured
+// exactly all the same; only ICE checks wait (see Options).
+const ReadPace = 10 * time.Millisecond
+
 // Wrap returns the conn to hand to Pion: it reads in batches (recvmmsg),
 // records and drops RTP, and passes everything else on.
 func (r *Receiver) Wrap(conn *net.UDPConn) net.PacketConn {
 	msgs := make([]ipv4.Message, 64)
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
+		msgs[i].OOB = make([]byte, 64)
+	}
+	if raw, err := conn.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+		})
 	}
 	return &countingConn{UDPConn: conn, batch: ipv4.NewPacketConn(conn), msgs: msgs, r: r}
 }
@@ -166,6 +181,7 @@ type countingConn struct {
 	msgs    []ipv4.Message
 	pending []int // indices in msgs of packets not yet handed on
 	r       *Receiver
+	waited  bool
 }
 
 func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -175,20 +191,42 @@ func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			c.pending = c.pending[1:]
 			return copy(p, m.Buffers[0][:m.N]), m.Addr, nil
 		}
+		if !c.waited && c.r.pace > 0 {
+			time.Sleep(c.r.pace)
+		}
 		n, err := c.batch.ReadBatch(c.msgs, 0)
 		if err != nil {
 			return 0, nil, err
 		}
+		c.waited = n == len(c.msgs) // a full batch: more may be waiting
 		now := time.Now()
 		for i := range n {
-			b := c.msgs[i].Buffers[0][:c.msgs[i].N]
+			m := &c.msgs[i]
+			b := m.Buffers[0][:m.N]
 			if isRTP(b) {
-				c.r.record(b, now)
+				c.r.record(b, arrival(m.OOB[:m.NN], now))
 			} else {
 				c.pending = append(c.pending, i)
 			}
 		}
 	}
+}
+
+// arrival reads the kernel's receive timestamp from a packet's control
+// message, or returns fallback.
+func arrival(oob []byte, fallback time.Time) time.Time {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return fallback
+	}
+	for _, m := range msgs {
+		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			return time.Unix(sec, nsec)
+		}
+	}
+	return fallback
 }
 
 // isRTP tells RTP from RTCP, STUN and DTLS (RFC 7983, RFC 5761).

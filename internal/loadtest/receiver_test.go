@@ -17,7 +17,7 @@ func rtpPacket(pt uint8, seq uint16, ts, ssrc uint32) []byte {
 
 func TestReceiverCountsLossAndDelay(t *testing.T) {
 	epoch := time.Now().Add(-time.Hour)
-	r := NewReceiver(epoch)
+	r := NewReceiver(epoch, 0)
 	// 100,000 audio packets, 20 ms apart, each arriving 3 ms after it was
 	// sent, with sequence numbers wrapping and every 100th packet lost.
 	for i := range 100000 {
@@ -42,7 +42,7 @@ func TestReceiverCountsLossAndDelay(t *testing.T) {
 }
 
 func TestReceiverIgnoresDuplicates(t *testing.T) {
-	r := NewReceiver(time.Now())
+	r := NewReceiver(time.Now(), 0)
 	for range 3 {
 		r.record(rtpPacket(96, 5, 0, 1), time.Now())
 	}

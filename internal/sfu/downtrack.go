@@ -1,12 +1,14 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/visio-meet/visio/internal/sfu/packetcache"
@@ -23,14 +25,25 @@ type DownTrack struct {
 	sender     *webrtc.RTPSender
 	binding    atomic.Pointer[binding]
 
-	// header is used only by the up track's reader goroutine, retransmit only
-	// by this track's RTCP goroutine, so neither needs a lock.
+	// header, lastSeq and sentAny are used only by the up track's reader
+	// goroutine, retransmit only by this track's RTCP goroutine, so neither
+	// needs a lock.
 	header     rtp.Header
+	lastSeq    uint16
+	sentAny    bool
 	retransmit struct {
 		header rtp.Header
 		parsed rtpparse.Header
 		buf    [packetcache.MaxPacketSize]byte
+		sealed [sealedPacketSize]byte
 	}
+
+	// The fast path's SRTP state, shared by the reader and the RTCP goroutine.
+	roc        atomic.Uint32
+	srtpMu     sync.Mutex
+	srtp       *srtp.Context
+	srtpKeys   *srtpKeys
+	sealHeader rtp.Header
 
 	packets atomic.Uint32
 	octets  atomic.Uint32
@@ -82,23 +95,82 @@ func (d *DownTrack) StreamID() string { return string(d.up.owner.id) }
 // Kind implements webrtc.TrackLocal.
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
 
-// forward sends one packet from the publisher. h describes pkt, which belongs
-// to the up track's reader and is only borrowed.
-func (d *DownTrack) forward(h *rtpparse.Header, pkt []byte) {
+// forward sends one packet from the publisher. h describes pkt, which
+// belongs to the up track's reader: forward may overwrite the publisher's
+// header, which is no longer needed, but not the payload, which every
+// subscriber shares. Packets on the fast path wait in out until the fan-out
+// ends.
+func (d *DownTrack) forward(h *rtpparse.Header, pkt []byte, out *sendBatch) {
 	b := d.binding.Load()
 	if b == nil {
 		return
 	}
-	n := d.write(b, &d.header, h, pkt)
+	d.noteSequence(h.Seq)
+	var n int
+	if f := d.subscriber.fast.Load(); f != nil {
+		q, slot := out.slot(f.socket)
+		sealed, err := d.seal(slot, f, b, h, pkt)
+		if err != nil {
+			return
+		}
+		q.commit(sealed, f.addr)
+		n = h.PayloadEnd - h.PayloadStart
+	} else {
+		n = d.write(b, &d.header, h, pkt)
+	}
 	if n > 0 {
 		d.packets.Add(1)
 		d.octets.Add(uint32(n))
 	}
 }
 
+// noteSequence counts the wraps of the sequence numbers sent, which SRTP
+// needs (the rollover counter) when a track moves to the fast path.
+func (d *DownTrack) noteSequence(seq uint16) {
+	if d.sentAny && seq < d.lastSeq && d.lastSeq-seq > 0x8000 {
+		d.roc.Add(1)
+	}
+	d.sentAny, d.lastSeq = true, seq
+}
+
+// rtpHeaderLen is the size of the header the server writes: no CSRC, no
+// extension.
+const rtpHeaderLen = 12
+
+// seal writes this subscriber's header over the end of the publisher's,
+// just before the payload, and encrypts header, payload and padding into
+// dst. The payload is read in place: nothing is copied per subscriber.
+func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, h *rtpparse.Header, pkt []byte) ([]byte, error) {
+	plain := pkt[h.PayloadStart-rtpHeaderLen:]
+	plain[0] = 0x80
+	if h.PayloadEnd < len(pkt) {
+		plain[0] |= 0x20 // padding
+	}
+	plain[1] = b.payloadType
+	if h.Marker {
+		plain[1] |= 0x80
+	}
+	binary.BigEndian.PutUint16(plain[2:], h.Seq)
+	binary.BigEndian.PutUint32(plain[4:], h.Timestamp)
+	binary.BigEndian.PutUint32(plain[8:], b.ssrc)
+
+	d.srtpMu.Lock()
+	defer d.srtpMu.Unlock()
+	if d.srtpKeys != f.keys {
+		ctx, err := f.keys.newContext()
+		if err != nil {
+			return nil, err
+		}
+		ctx.SetROC(b.ssrc, d.roc.Load())
+		d.srtp, d.srtpKeys = ctx, f.keys
+	}
+	return d.srtp.EncryptRTP(dst, plain, &d.sealHeader)
+}
+
 // write rewrites the publisher's header for this subscriber into hdr and
-// sends it with the payload, which stays where it is. Header extensions are
-// dropped: their ids were negotiated with the publisher, not the subscriber.
+// sends it through Pion with the payload, which stays where it is. Header
+// extensions are dropped: their ids were negotiated with the publisher, not
+// the subscriber.
 func (d *DownTrack) write(b *binding, hdr *rtp.Header, h *rtpparse.Header, pkt []byte) int {
 	hdr.Version = 2
 	hdr.Marker = h.Marker
@@ -169,6 +241,12 @@ func (d *DownTrack) resend(b *binding, seq uint16) {
 	rt := &d.retransmit
 	n := d.up.cache.Get(seq, rt.buf[:])
 	if n == 0 || rtpparse.Parse(rt.buf[:n], &rt.parsed) != nil {
+		return
+	}
+	if f := d.subscriber.fast.Load(); f != nil {
+		if sealed, err := d.seal(rt.sealed[:0], f, b, &rt.parsed, rt.buf[:n]); err == nil {
+			_, _ = f.socket.conn.WriteToUDPAddrPort(sealed, f.addrKey)
+		}
 		return
 	}
 	d.write(b, &rt.header, &rt.parsed, rt.buf[:n])

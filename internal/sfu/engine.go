@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -24,6 +25,7 @@ import (
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
+	"golang.org/x/net/ipv4"
 )
 
 // Config sets up the media plane. The zero value of an optional field picks a
@@ -49,9 +51,13 @@ type Config struct {
 // Engine owns the media sockets and creates peers that share them.
 type Engine struct {
 	api      *webrtc.API
+	settings webrtc.SettingEngine
+	media    *webrtc.MediaEngine
+	registry *interceptor.Registry
 	epoch    time.Time // engine time is measured from here, on the monotonic clock
 	epochNTP uint64
 	log      *slog.Logger
+	sockets  []*mediaSocket
 	udpMux   *ice.MultiUDPMuxDefault
 	tcpMux   *ice.TCPMuxDefault
 	tcpLn    net.Listener
@@ -67,16 +73,14 @@ func NewEngine(cfg Config) (*Engine, error) {
 	e := &Engine{log: log, epoch: time.Now()}
 	e.epochNTP = unixToNTP(e.epoch)
 
-	udpMux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
-		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-		ice.UDPMuxFromPortWithLoopback(),
-		ice.UDPMuxFromPortWithReadBufferSize(4<<20),
-		ice.UDPMuxFromPortWithWriteBufferSize(4<<20),
-		ice.UDPMuxFromPortWithLogger(pionLog.NewLogger("udpmux")),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("open media UDP port %d: %w", cfg.UDPPort, err)
+	if err := e.openSockets(cfg.UDPPort, cfg.PublicIPs); err != nil {
+		return nil, err
 	}
+	muxes := make([]ice.UDPMux, len(e.sockets))
+	for i, s := range e.sockets {
+		muxes[i] = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s.conn, Logger: pionLog.NewLogger("udpmux")})
+	}
+	udpMux := ice.NewMultiUDPMuxDefault(muxes...)
 	e.udpMux = udpMux
 
 	se := webrtc.SettingEngine{LoggerFactory: pionLog}
@@ -122,8 +126,66 @@ func NewEngine(cfg Config) (*Engine, error) {
 		e.closeSockets()
 		return nil, err
 	}
+	e.settings, e.media, e.registry = se, me, ir
 	e.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return e, nil
+}
+
+// openSockets listens on port on every IPv4 address of the machine, the
+// loopback included (for clients on the same host). Port 0 picks a free port
+// per address.
+func (e *Engine) openSockets(port int, publicIPs []string) error {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return fmt.Errorf("list network interfaces: %w", err)
+	}
+	var public []netip.Addr
+	for _, p := range publicIPs {
+		if a, err := netip.ParseAddr(p); err == nil {
+			public = append(public, a)
+		}
+	}
+	for _, iface := range ifaces {
+		if iface.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := iface.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipnet, ok := a.(*net.IPNet)
+			if !ok || ipnet.IP.To4() == nil {
+				continue
+			}
+			conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ipnet.IP, Port: port})
+			if err != nil {
+				e.closeSockets()
+				return fmt.Errorf("open media UDP port %d on %s: %w", port, ipnet.IP, err)
+			}
+			_ = conn.SetReadBuffer(4 << 20)
+			_ = conn.SetWriteBuffer(4 << 20)
+			local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+			announced := []netip.Addr{local.Addr().Unmap()}
+			if !ipnet.IP.IsLoopback() {
+				announced = append(announced, public...)
+			}
+			e.sockets = append(e.sockets, &mediaSocket{conn: conn, batch: ipv4.NewPacketConn(conn), local: local, announced: announced})
+		}
+	}
+	if len(e.sockets) == 0 {
+		return errors.New("no IPv4 address to listen on for media")
+	}
+	return nil
+}
+
+// subscriberAPI returns an API whose connections report their DTLS secrets
+// to secrets, for the fast egress path.
+func (e *Engine) subscriberAPI(secrets *dtlsSecrets) *webrtc.API {
+	se := e.settings
+	se.SetDTLSKeyLogWriter(secrets)
+	se.SetDTLSServerHelloMessageHook(secrets.onServerHello)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(e.registry), webrtc.WithSettingEngine(se))
 }
 
 // now returns the engine time in nanoseconds.
@@ -147,7 +209,11 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // UDPAddrs returns the local addresses of the media UDP sockets.
 func (e *Engine) UDPAddrs() []net.Addr {
-	return e.udpMux.GetListenAddresses()
+	addrs := make([]net.Addr, len(e.sockets))
+	for i, s := range e.sockets {
+		addrs[i] = s.conn.LocalAddr()
+	}
+	return addrs
 }
 
 // TCPAddr returns the ICE-TCP listening address, or nil when TCP is off.
@@ -170,6 +236,9 @@ func (e *Engine) closeSockets() error {
 	}
 	if e.udpMux != nil {
 		errs = append(errs, e.udpMux.Close())
+	}
+	for _, s := range e.sockets {
+		_ = s.conn.Close() // already closed with the mux, unless start-up failed
 	}
 	return errors.Join(errs...)
 }

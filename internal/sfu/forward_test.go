@@ -73,9 +73,11 @@ func receive(t testing.TB, up *UpTrack, pkt []byte) {
 		t.Fatal(err)
 	}
 	up.cache.Store(h.Seq, pkt)
+	var out sendBatch
 	for _, d := range *up.downs.Load() {
-		d.forward(&h, pkt)
+		d.forward(&h, pkt, &out)
 	}
+	out.flush()
 }
 
 func TestForwardRewritesTheHeaderAndSharesThePayload(t *testing.T) {
@@ -86,7 +88,7 @@ func TestForwardRewritesTheHeaderAndSharesThePayload(t *testing.T) {
 	if err := rtpparse.Parse(pkt, &h); err != nil {
 		t.Fatal(err)
 	}
-	d.forward(&h, pkt)
+	d.forward(&h, pkt, &sendBatch{})
 
 	got := rec.headers[0]
 	if got.SSRC != 555 || got.PayloadType != 96 || got.SequenceNumber != 7 || got.Timestamp != 21000 || got.Marker != false {
@@ -113,7 +115,8 @@ func TestForwardDoesNotAllocate(t *testing.T) {
 	pkt := publisherPacket(t, 1, make([]byte, 1000))
 	var h rtpparse.Header
 	_ = rtpparse.Parse(pkt, &h)
-	if allocs := testing.AllocsPerRun(1000, func() { d.forward(&h, pkt) }); allocs != 0 {
+	var out sendBatch
+	if allocs := testing.AllocsPerRun(1000, func() { d.forward(&h, pkt, &out) }); allocs != 0 {
 		t.Fatalf("forwarding allocates %v times per packet", allocs)
 	}
 }
@@ -133,12 +136,14 @@ func BenchmarkForwardTo10Subscribers(b *testing.B) {
 	}
 	pkt := publisherPacket(b, 1, make([]byte, 1100))
 	var h rtpparse.Header
+	var out sendBatch
 	for b.Loop() {
 		_ = rtpparse.Parse(pkt, &h)
 		up.cache.Store(h.Seq, pkt)
 		for _, d := range *up.downs.Load() {
-			d.forward(&h, pkt)
+			d.forward(&h, pkt, &out)
 		}
+		out.flush()
 	}
 }
 

@@ -76,6 +76,10 @@ type Peer struct {
 	ups   map[string]*UpTrack // by mid
 
 	subConnected atomic.Bool
+	secrets      dtlsSecrets              // of the subscribe connection's DTLS handshake
+	fast         atomic.Pointer[fastPath] // nil: packets to this peer take Pion's path
+	fastMu       sync.Mutex               // serialises updateFastPath
+	keys         *srtpKeys                // derived once from secrets
 
 	subMu              sync.Mutex
 	sub                *webrtc.PeerConnection
@@ -108,8 +112,8 @@ func (p *Peer) ID() PeerID { return p.id }
 
 // newConnection makes one of the peer's connections. connectedChanged, when
 // not nil, learns each change of the connection state to or from connected.
-func (p *Peer) newConnection(name string, connectedChanged func(bool)) (*webrtc.PeerConnection, error) {
-	pc, err := p.engine.api.NewPeerConnection(webrtc.Configuration{
+func (p *Peer) newConnection(api *webrtc.API, name string, connectedChanged func(bool)) (*webrtc.PeerConnection, error) {
+	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
 	})
@@ -141,7 +145,7 @@ func (p *Peer) Publish(offer string) (string, error) {
 		return "", ErrClosed
 	}
 	if p.pub == nil {
-		pc, err := p.newConnection("publish", nil)
+		pc, err := p.newConnection(p.engine.api, "publish", nil)
 		if err != nil {
 			return "", err
 		}
@@ -249,9 +253,11 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 		return nil
 	}
 	if p.sub == nil {
-		pc, err := p.newConnection("subscribe", func(connected bool) {
+		pc, err := p.newConnection(p.engine.subscriberAPI(&p.secrets), "subscribe", func(connected bool) {
 			p.subConnected.Store(connected)
-			if connected { // keyframes sent before the connection was up were lost: ask again
+			if connected {
+				p.updateFastPath()
+				// Keyframes sent before the connection was up were lost: ask again.
 				for _, d := range p.Subscriptions() {
 					d.up.RequestKeyframe()
 				}
@@ -260,6 +266,11 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 		if err != nil {
 			return err
 		}
+		pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
+			if p.subConnected.Load() {
+				p.updateFastPath()
+			}
+		})
 		p.sub = pc
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); p.subscriberLoop() }()
@@ -308,6 +319,32 @@ func (p *Peer) Subscriptions() []*DownTrack {
 		out = append(out, d)
 	}
 	return out
+}
+
+// updateFastPath decides how packets reach this peer, once its subscribe
+// connection is up and whenever its selected candidate pair changes.
+func (p *Peer) updateFastPath() {
+	p.fastMu.Lock()
+	defer p.fastMu.Unlock()
+	p.subMu.Lock()
+	pc := p.sub
+	p.subMu.Unlock()
+	if p.keys == nil {
+		keys, err := p.secrets.serverKeys()
+		if err != nil {
+			p.log.Debug("packets take Pion's path", "reason", err)
+			return
+		}
+		p.keys = keys
+	}
+	pair, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil {
+		p.fast.Store(nil)
+		return
+	}
+	f := p.engine.newFastPath(pair, p.keys)
+	p.fast.Store(f)
+	p.log.Debug("egress path", "fast", f != nil, "pair", pair.String())
 }
 
 func (p *Peer) requestNegotiation() {

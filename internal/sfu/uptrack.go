@@ -120,6 +120,7 @@ func (t *UpTrack) run() {
 	defer t.close()
 	buf := make([]byte, packetcache.MaxPacketSize)
 	var h rtpparse.Header
+	var out sendBatch
 	for {
 		n, _, err := t.remote.Read(buf)
 		if err != nil {
@@ -145,8 +146,9 @@ func (t *UpTrack) run() {
 			}
 		}
 		for _, d := range *t.downs.Load() {
-			d.forward(&h, pkt)
+			d.forward(&h, pkt, &out)
 		}
+		out.flush()
 	}
 }
 

@@ -1,0 +1,241 @@
+package sfu
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/prf"
+	"github.com/pion/dtls/v3/pkg/protocol/extension"
+	"github.com/pion/dtls/v3/pkg/protocol/handshake"
+	"github.com/pion/srtp/v3"
+	"github.com/pion/webrtc/v4"
+	"golang.org/x/net/ipv4"
+)
+
+// The fast egress path sends subscribers' RTP without Pion's write stack:
+// each down track encrypts with its own SRTP context, and the packets of one
+// fan-out leave in one sendmmsg call per socket. Pion keeps the rest (ICE,
+// DTLS, RTCP). The keys come from the DTLS handshake of the subscribe
+// connection, where the server is the DTLS server (browsers answer the
+// server's offer with setup:active); when they cannot be had, or media goes
+// over TCP, packets take Pion's path.
+
+// mediaSocket is one of the engine's UDP sockets for media.
+type mediaSocket struct {
+	conn  *net.UDPConn
+	batch *ipv4.PacketConn
+	local netip.AddrPort
+	// announced lists the addresses clients know this socket by: its own,
+	// or the public ones that replace it in candidates.
+	announced []netip.Addr
+}
+
+// fastPath is where and how one subscriber's packets are sent directly.
+type fastPath struct {
+	socket  *mediaSocket
+	addr    *net.UDPAddr
+	keys    *srtpKeys
+	addrKey netip.AddrPort
+}
+
+// srtpKeys are the server's sending keys on one connection.
+type srtpKeys struct {
+	key, salt []byte
+	profile   srtp.ProtectionProfile
+}
+
+func (k *srtpKeys) newContext() (*srtp.Context, error) {
+	return srtp.CreateContext(k.key, k.salt, k.profile)
+}
+
+// dtlsSecrets collects, from one connection's DTLS handshake, what the SRTP
+// key exporter needs: the randoms, the master secret, the cipher suite and
+// the SRTP profile. Pion hands the master secret to a key-log writer; it
+// stays in memory, like the keys Pion derives from it.
+type dtlsSecrets struct {
+	mu           sync.Mutex
+	clientRandom []byte
+	masterSecret []byte
+	serverRandom []byte
+	cipherSuite  dtls.CipherSuiteID
+	profile      srtp.ProtectionProfile
+}
+
+// Write receives key-log lines: "CLIENT_RANDOM <hex> <hex>".
+func (s *dtlsSecrets) Write(p []byte) (int, error) {
+	fields := bytes.Fields(p)
+	if len(fields) == 3 && string(fields[0]) == "CLIENT_RANDOM" {
+		random, err1 := hex.DecodeString(string(fields[1]))
+		secret, err2 := hex.DecodeString(string(fields[2]))
+		if err1 == nil && err2 == nil {
+			s.mu.Lock()
+			s.clientRandom, s.masterSecret = random, secret
+			s.mu.Unlock()
+		}
+	}
+	return len(p), nil
+}
+
+// onServerHello records the server's random, cipher suite and SRTP profile,
+// and sends the message unchanged.
+func (s *dtlsSecrets) onServerHello(m handshake.MessageServerHello) handshake.Message {
+	random := m.Random.MarshalFixed()
+	s.mu.Lock()
+	s.serverRandom = random[:]
+	if m.CipherSuiteID != nil {
+		s.cipherSuite = dtls.CipherSuiteID(*m.CipherSuiteID)
+	}
+	for _, ext := range m.Extensions {
+		if useSRTP, ok := ext.(*extension.UseSRTP); ok && len(useSRTP.ProtectionProfiles) == 1 {
+			s.profile = srtp.ProtectionProfile(useSRTP.ProtectionProfiles[0])
+		}
+	}
+	s.mu.Unlock()
+	return &m
+}
+
+var errNoSecrets = errors.New("the DTLS handshake did not yield SRTP keys (the server was not the DTLS server)")
+
+// serverKeys derives the keys the DTLS server sends with (RFC 5764 §4.2).
+func (s *dtlsSecrets) serverKeys() (*srtpKeys, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.masterSecret == nil || s.serverRandom == nil || s.profile == 0 {
+		return nil, errNoSecrets
+	}
+	cfg := srtp.Config{Profile: s.profile}
+	if err := cfg.ExtractSessionKeysFromDTLS(s, false); err != nil {
+		return nil, fmt.Errorf("derive SRTP keys: %w", err)
+	}
+	return &srtpKeys{key: cfg.Keys.LocalMasterKey, salt: cfg.Keys.LocalMasterSalt, profile: s.profile}, nil
+}
+
+// ExportKeyingMaterial is the TLS 1.2 exporter (RFC 5705) without context,
+// as Pion's DTLS computes it. It is called with s.mu held.
+func (s *dtlsSecrets) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
+	if len(context) != 0 {
+		return nil, errors.New("exporter context is not supported")
+	}
+	hash := prf.HashFunc(sha256.New)
+	switch s.cipherSuite {
+	case dtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, dtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:
+		hash = sha512.New384
+	}
+	seed := append(append([]byte(label), s.clientRandom...), s.serverRandom...)
+	return prf.PHash(s.masterSecret, seed, length, hash)
+}
+
+// findSocket returns the media socket behind a local candidate.
+func (e *Engine) findSocket(c *webrtc.ICECandidate) *mediaSocket {
+	if c == nil || c.Protocol != webrtc.ICEProtocolUDP {
+		return nil
+	}
+	ip, err := netip.ParseAddr(c.Address)
+	if err != nil {
+		return nil
+	}
+	for _, s := range e.sockets {
+		if int(s.local.Port()) != int(c.Port) {
+			continue
+		}
+		for _, a := range s.announced {
+			if a == ip.Unmap() {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// newFastPath prepares direct sending on the selected candidate pair, or
+// returns nil when packets must take Pion's path.
+func (e *Engine) newFastPath(pair *webrtc.ICECandidatePair, keys *srtpKeys) *fastPath {
+	if pair == nil || keys == nil {
+		return nil
+	}
+	socket := e.findSocket(pair.Local)
+	if socket == nil || pair.Remote == nil {
+		return nil
+	}
+	remote, err := netip.ParseAddr(pair.Remote.Address)
+	if err != nil {
+		return nil
+	}
+	addr := netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port)
+	return &fastPath{socket: socket, addr: net.UDPAddrFromAddrPort(addr), addrKey: addr, keys: keys}
+}
+
+// sendBatch gathers the packets of one fan-out, per socket, and sends each
+// socket's share with one system call. It belongs to one goroutine.
+type sendBatch struct {
+	queues []*socketQueue
+}
+
+type socketQueue struct {
+	socket *mediaSocket
+	msgs   []ipv4.Message
+	n      int
+}
+
+// batchSize bounds the packets handed to the kernel in one call.
+const batchSize = 64
+
+// slot returns the buffer for the next packet to socket.
+func (b *sendBatch) slot(socket *mediaSocket) (*socketQueue, []byte) {
+	var q *socketQueue
+	for _, x := range b.queues {
+		if x.socket == socket {
+			q = x
+			break
+		}
+	}
+	if q == nil {
+		q = &socketQueue{socket: socket, msgs: make([]ipv4.Message, batchSize)}
+		for i := range q.msgs {
+			q.msgs[i].Buffers = [][]byte{make([]byte, 0, sealedPacketSize)}
+		}
+		b.queues = append(b.queues, q)
+	}
+	if q.n == batchSize {
+		q.flush()
+	}
+	return q, q.msgs[q.n].Buffers[0][:0]
+}
+
+// sealedPacketSize fits the largest packet with its authentication tag.
+const sealedPacketSize = 1600
+
+// commit queues the packet just sealed into the slot's buffer.
+func (q *socketQueue) commit(sealed []byte, to *net.UDPAddr) {
+	q.msgs[q.n].Buffers[0] = sealed
+	q.msgs[q.n].Addr = to
+	q.n++
+}
+
+func (b *sendBatch) flush() {
+	for _, q := range b.queues {
+		q.flush()
+	}
+}
+
+// flush sends the queued packets. A packet the kernel refuses is dropped,
+// as a full socket buffer would drop it: media is never retried here.
+func (q *socketQueue) flush() {
+	for sent := 0; sent < q.n; {
+		n, err := q.socket.batch.WriteBatch(q.msgs[sent:q.n], 0)
+		if err != nil || n == 0 {
+			sent++ // skip the packet at fault
+			continue
+		}
+		sent += n
+	}
+	q.n = 0
+}

@@ -1,0 +1,207 @@
+package sfu
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+	"golang.org/x/net/ipv4"
+
+	"github.com/visio-meet/visio/internal/sfu/rtpparse"
+)
+
+// The keys derived from the captured handshake secrets must be the ones the
+// DTLS client (the browser) expects the server to send with.
+func TestDTLSSecretsYieldTheServerKeys(t *testing.T) {
+	for _, suite := range []dtls.CipherSuiteID{dtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, dtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384} {
+		for _, profile := range []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80} {
+			client, secrets := dtlsHandshake(t, suite, profile)
+			state, ok := client.ConnectionState()
+			if !ok {
+				t.Fatal("no client state")
+			}
+			want := srtp.Config{Profile: srtp.ProtectionProfile(profile)}
+			if err := want.ExtractSessionKeysFromDTLS(&state, true); err != nil {
+				t.Fatal(err)
+			}
+			got, err := secrets.serverKeys()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.key, want.Keys.RemoteMasterKey) || !bytes.Equal(got.salt, want.Keys.RemoteMasterSalt) ||
+				got.profile != srtp.ProtectionProfile(profile) {
+				t.Fatalf("suite %v profile %v: derived keys differ from the client's", suite, profile)
+			}
+		}
+	}
+}
+
+func dtlsHandshake(t *testing.T, suite dtls.CipherSuiteID, profile dtls.SRTPProtectionProfile) (*dtls.Conn, *dtlsSecrets) {
+	t.Helper()
+	cert, err := selfsign.GenerateSelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverSock, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	clientSock, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	t.Cleanup(func() { serverSock.Close(); clientSock.Close() })
+	secrets := &dtlsSecrets{}
+	shared := []dtls.Option{dtls.WithCertificates(cert), dtls.WithInsecureSkipVerify(true),
+		dtls.WithCipherSuites(suite), dtls.WithSRTPProtectionProfiles(profile),
+		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret)}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		server, err := dtls.ServerWithOptions(serverSock, clientSock.LocalAddr(),
+			append([]dtls.ServerOption{dtls.WithKeyLogWriter(secrets), dtls.WithServerHelloMessageHook(secrets.onServerHello)}, asServerOptions(shared)...)...)
+		if err == nil {
+			err = server.HandshakeContext(ctx)
+			t.Cleanup(func() { server.Close() })
+		}
+		done <- err
+	}()
+	client, err := dtls.ClientWithOptions(clientSock, serverSock.LocalAddr(), asClientOptions(shared)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.HandshakeContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return client, secrets
+}
+
+func asServerOptions(opts []dtls.Option) []dtls.ServerOption {
+	out := make([]dtls.ServerOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}
+
+func asClientOptions(opts []dtls.Option) []dtls.ClientOption {
+	out := make([]dtls.ClientOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}
+
+// fastFixture is a down track bound to a real socket on the fast path, and
+// the subscriber's socket with the SRTP context that decrypts what it gets.
+func fastFixture(t testing.TB) (*UpTrack, *DownTrack, *net.UDPConn, *srtp.Context) {
+	t.Helper()
+	up, d, _ := fixture(t)
+	d.binding.Store(&binding{ssrc: 555, payloadType: 96, writer: discardWriter{}})
+	send, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	recv, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	t.Cleanup(func() { send.Close(); recv.Close() })
+	key, salt := make([]byte, 16), make([]byte, 12)
+	_, _ = rand.Read(key)
+	_, _ = rand.Read(salt)
+	keys := &srtpKeys{key: key, salt: salt, profile: srtp.ProtectionProfileAeadAes128Gcm}
+	to := recv.LocalAddr().(*net.UDPAddr)
+	d.subscriber.fast.Store(&fastPath{
+		socket: &mediaSocket{conn: send, batch: ipv4.NewPacketConn(send)},
+		addr:   to, addrKey: to.AddrPort(), keys: keys,
+	})
+	remote, err := srtp.CreateContext(key, salt, keys.profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up, d, recv, remote
+}
+
+func TestFastPathSendsWhatTheSubscriberCanDecrypt(t *testing.T) {
+	up, d, recv, remote := fastFixture(t)
+	payload := []byte("frame data shared by every subscriber")
+	// Sequence numbers that wrap: the rollover counter must follow.
+	for _, seq := range []uint16{65534, 65535, 0, 1} {
+		pkt := publisherPacket(t, seq, payload)
+		receive(t, up, pkt)
+		if !bytes.Contains(pkt, payload) {
+			t.Fatal("the fast path changed the shared payload")
+		}
+		buf := make([]byte, 1600)
+		_ = recv.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := recv.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h rtp.Header
+		plain, err := remote.DecryptRTP(nil, buf[:n], &h)
+		if err != nil {
+			t.Fatalf("seq %d: the subscriber cannot decrypt: %v", seq, err)
+		}
+		var parsed rtpparse.Header
+		if err := rtpparse.Parse(plain, &parsed); err != nil {
+			t.Fatal(err)
+		}
+		if h.SSRC != 555 || h.PayloadType != 96 || h.SequenceNumber != seq || len(h.Extensions) != 0 ||
+			!bytes.Equal(plain[parsed.PayloadStart:parsed.PayloadEnd], payload) {
+			t.Fatalf("seq %d: got header %+v payload %q", seq, h, plain[parsed.PayloadStart:parsed.PayloadEnd])
+		}
+	}
+	if d.Stats().PacketsSent != 4 {
+		t.Fatalf("packets sent = %d", d.Stats().PacketsSent)
+	}
+}
+
+func TestFastPathDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items, so allocations are not meaningful")
+	}
+	up, d, recv, _ := fastFixture(t)
+	go func() { // drain
+		buf := make([]byte, 1600)
+		for {
+			if _, err := recv.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	pkt := publisherPacket(t, 1, make([]byte, 1000))
+	var h rtpparse.Header
+	var out sendBatch
+	_ = rtpparse.Parse(pkt, &h)
+	d.forward(&h, pkt, &out) // creates the SRTP context and the batch
+	out.flush()
+	seq := uint16(2)
+	allocs := testing.AllocsPerRun(1000, func() {
+		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
+		seq++
+		_ = rtpparse.Parse(pkt, &h)
+		d.forward(&h, pkt, &out)
+		out.flush()
+	})
+	if allocs != 0 {
+		t.Fatalf("the fast path allocates %v times per packet", allocs)
+	}
+	_ = up
+}
+
+func BenchmarkFastPathSeal(b *testing.B) {
+	_, d, _, _ := fastFixture(b)
+	pkt := publisherPacket(b, 1, make([]byte, 1100))
+	var h rtpparse.Header
+	_ = rtpparse.Parse(pkt, &h)
+	bind, f := d.binding.Load(), d.subscriber.fast.Load()
+	dst := make([]byte, 0, sealedPacketSize)
+	for b.Loop() {
+		if _, err := d.seal(dst, f, bind, &h, pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
