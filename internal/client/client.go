@@ -35,6 +35,9 @@ type Options struct {
 	// (subscribe tells which one), for example to count media without
 	// decrypting it. BlockMedia and DropIncoming then have no effect.
 	WrapConn func(conn *net.UDPConn, subscribe bool) net.PacketConn
+	// Simulcast makes the camera go out in three layers (q, h and f at 150,
+	// 500 and 1,500 kbit/s), as the web app sends it.
+	Simulcast bool
 	// Epoch, when set, makes synthetic media carry RTP timestamps counted
 	// from it, so that a receiver can tell how long each packet took.
 	Epoch time.Time
@@ -63,6 +66,7 @@ type Client struct {
 	closed    bool
 	published map[protocol.Source]*publishedTrack
 	pubMids   map[protocol.Source]string
+	layers    map[string][]string // the latest layers message, by mid
 	answers   chan string
 }
 
@@ -110,6 +114,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		received:  map[TrackKey]*ReceivedTrack{},
 		published: map[protocol.Source]*publishedTrack{},
 		pubMids:   map[protocol.Source]string{},
+		layers:    map[string][]string{},
 		answers:   make(chan string, 1),
 	}
 	var dialer net.Dialer
@@ -272,6 +277,13 @@ func (c *Client) handle(msg protocol.Message) {
 		}
 	case *protocol.Speakers:
 		c.speakers = *m
+	case *protocol.Layers:
+		for src, p := range c.published {
+			if c.pubMids[src] == m.Mid {
+				p.setActive(m.Active)
+			}
+		}
+		c.layers[m.Mid] = m.Active
 	case *protocol.Error:
 		c.errors = append(c.errors, *m)
 	case *protocol.Bye:
@@ -330,6 +342,25 @@ func (c *Client) SetMuted(ctx context.Context, src protocol.Source, muted bool) 
 	}
 	c.mu.Unlock()
 	return c.SendMessage(ctx, &protocol.Mute{Source: src, Muted: muted})
+}
+
+// ActiveLayers returns the stream ids of the layers of a published source
+// that the server last asked for, and whether it asked at all.
+func (c *Client) ActiveLayers(src protocol.Source) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	active, ok := c.layers[c.pubMids[src]]
+	return active, ok
+}
+
+// SetView tells the server which video tracks the client shows and how tall
+// their tiles are, in pixels.
+func (c *Client) SetView(ctx context.Context, heights map[TrackKey]int) error {
+	tracks := []protocol.ViewedTrack{}
+	for k, h := range heights {
+		tracks = append(tracks, protocol.ViewedTrack{Participant: k.Participant, Source: k.Source, Width: h * 16 / 9, Height: h})
+	}
+	return c.SendMessage(ctx, &protocol.View{Tracks: tracks})
 }
 
 // SetSpeaking makes the microphone send loud (speaking) or silent levels.
@@ -432,6 +463,9 @@ func newAPI(settings webrtc.SettingEngine) (*webrtc.API, error) {
 		return nil, err
 	}
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}

@@ -125,24 +125,16 @@ func (m *mediaStack) addTracks(sources []protocol.Source) error {
 		m.pub = pc
 	}
 	for _, src := range sources {
-		codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
-		if src.Kind() == "video" {
-			codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
-		}
-		track, err := webrtc.NewTrackLocalStaticRTP(codec, string(src), m.c.opts.Name)
+		p, err := newPublishedTrack(m.pub, src, m.c.opts.Name, m.c.opts.Simulcast && src == protocol.SourceCamera)
 		if err != nil {
 			return err
 		}
-		tr, err := m.pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return err
-		}
-		p := &publishedTrack{source: src, track: track, sender: tr.Sender(), stopped: make(chan struct{})}
-		p.speaking.Store(true)
 		m.c.mu.Lock()
 		m.c.published[src] = p
 		m.c.mu.Unlock()
-		m.c.wg.Go(p.readRTCP)
+		for _, e := range p.encodings {
+			m.c.wg.Go(func() { p.readRTCP(e) })
+		}
 		m.c.wg.Go(func() { p.send(m.c.ctx, m.c.opts.Epoch) })
 	}
 	return nil
@@ -164,7 +156,9 @@ func (m *mediaStack) publishOffer() (string, error) {
 	for _, tr := range m.pub.GetTransceivers() {
 		for src, p := range m.c.published {
 			if tr.Sender() == p.sender {
-				m.c.pubMids[src] = tr.Mid()
+				mid := tr.Mid()
+				m.c.pubMids[src] = mid
+				p.mid.Store(&mid)
 			}
 		}
 	}
@@ -273,6 +267,7 @@ type ReceivedTrack struct {
 	bytes         int
 	keyframes     int
 	senderReports int
+	layer         int // of the latest video packet, -1 when not marked
 	last          time.Time
 	seen          [65536 / 64]uint64 // which sequence numbers arrived
 	first         uint16
@@ -281,9 +276,12 @@ type ReceivedTrack struct {
 
 // TrackStats is a snapshot of a ReceivedTrack.
 type TrackStats struct {
-	Packets       int
-	Bytes         int
-	Keyframes     int // VP8 keyframes seen
+	Packets   int
+	Bytes     int
+	Keyframes int // VP8 keyframes seen
+	// Layer is the simulcast layer of the latest video packet, from 0 (the
+	// lowest), or -1 when the publisher sends no simulcast.
+	Layer         int
 	SenderReports int // RTCP sender reports received for the track
 	// Missing counts sequence numbers that never arrived, not counting the
 	// newest 50, which a retransmission may still repair.
@@ -301,7 +299,7 @@ func (r *ReceivedTrack) stats() TrackStats {
 			missing++
 		}
 	}
-	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, SenderReports: r.senderReports,
+	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, SenderReports: r.senderReports, Layer: r.layer,
 		Missing: missing, Last: r.last}
 }
 
@@ -347,148 +345,15 @@ func (r *ReceivedTrack) read(remote *webrtc.TrackRemote) {
 		r.seen[p.SequenceNumber/64] |= 1 << (p.SequenceNumber % 64)
 		r.packets++
 		r.bytes += len(p.Payload)
-		if p.PayloadType != 111 && isVP8KeyframeStart(p.Payload) {
-			r.keyframes++
+		if p.PayloadType != 111 {
+			if isVP8KeyframeStart(p.Payload) {
+				r.keyframes++
+			}
+			if len(p.Payload) > layerMarkOffset {
+				r.layer = int(p.Payload[layerMarkOffset]) - 1
+			}
 		}
 		r.last = time.Now()
 		r.mu.Unlock()
 	}
-}
-
-// publishedTrack sends synthetic media until stopped.
-type publishedTrack struct {
-	source           protocol.Source
-	track            *webrtc.TrackLocalStaticRTP
-	sender           *webrtc.RTPSender
-	muted            atomic.Bool
-	speaking         atomic.Bool
-	keyframeRequests atomic.Int32
-	receiverReports  atomic.Int32
-	keyframeNeeded   atomic.Bool
-	stopOnce         sync.Once
-	stopped          chan struct{}
-}
-
-func (p *publishedTrack) stop() { p.stopOnce.Do(func() { close(p.stopped) }) }
-
-func (p *publishedTrack) readRTCP() {
-	buf := make([]byte, 1500)
-	for {
-		n, _, err := p.sender.Read(buf)
-		if err != nil {
-			return
-		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
-		for _, pkt := range pkts {
-			switch pkt.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				p.keyframeRequests.Add(1)
-				p.keyframeNeeded.Store(true)
-			case *rtcp.ReceiverReport:
-				p.receiverReports.Add(1)
-			}
-		}
-	}
-}
-
-// Synthetic media rates: Opus 20 ms frames; VP8 at 15 frames per second.
-const (
-	audioFrame = 20 * time.Millisecond
-	videoFrame = time.Second / 15
-)
-
-func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }, epoch time.Time) {
-	frame, rate := audioFrame, uint32(48000)
-	if p.source.Kind() == "video" {
-		frame, rate = videoFrame, 90000
-	}
-	ticker := time.NewTicker(frame)
-	defer ticker.Stop()
-	levelExt := uint8(0)
-	var seq uint16
-	var ts uint32
-	for n := 0; ; n++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.stopped:
-			return
-		case <-ticker.C:
-		}
-		if levelExt == 0 && p.source.Kind() == "audio" {
-			for _, ext := range p.sender.GetParameters().HeaderExtensions {
-				if ext.URI == audioLevelURI {
-					levelExt = uint8(ext.ID)
-				}
-			}
-		}
-		var packets [][]byte
-		if p.source.Kind() == "audio" {
-			packets = [][]byte{opusFrame(n)}
-		} else {
-			keyframe := n%30 == 0 || p.keyframeNeeded.Swap(false)
-			packets = vp8Frame(n, keyframe)
-		}
-		ts += rate / uint32(time.Second/frame)
-		if !epoch.IsZero() {
-			ts = uint32(time.Since(epoch) * time.Duration(rate) / time.Second)
-		}
-		for i, payload := range packets {
-			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: i == len(packets)-1}, Payload: payload}
-			seq++
-			if levelExt != 0 {
-				level := byte(127)
-				if p.speaking.Load() && !p.muted.Load() {
-					level = 25
-				}
-				_ = pkt.Header.SetExtension(levelExt, []byte{0x80 | level})
-			}
-			_ = p.track.WriteRTP(pkt) // fails only while the connection is not up yet or closing
-		}
-	}
-}
-
-// opusFrame returns a plausible Opus packet: a TOC byte for a 20 ms SILK
-// frame and some bytes.
-func opusFrame(n int) []byte {
-	b := make([]byte, 60)
-	b[0] = 0x78
-	for i := 1; i < len(b); i++ {
-		b[i] = byte(n + i)
-	}
-	return b
-}
-
-// vp8Frame returns the RTP payloads of one VP8 frame: a keyframe is larger
-// and starts with the VP8 keyframe header.
-func vp8Frame(n int, keyframe bool) [][]byte {
-	count, size := 2, 900
-	if keyframe {
-		count, size = 6, 1100
-	}
-	out := make([][]byte, count)
-	for i := range out {
-		b := make([]byte, size)
-		if i == 0 {
-			b[0] = 0x10 // start of partition
-			if keyframe {
-				copy(b[1:], []byte{0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00}) // 320x240
-			} else {
-				b[1] = 0x01 // inter frame
-			}
-		}
-		for j := 11; j < size; j++ {
-			b[j] = byte(n + j)
-		}
-		out[i] = b
-	}
-	return out
-}
-
-// isVP8KeyframeStart tells whether a VP8 RTP payload starts a keyframe.
-func isVP8KeyframeStart(payload []byte) bool {
-	return len(payload) >= 2 && payload[0]&0x10 != 0 && payload[0]&0x80 == 0 && payload[1]&0x01 == 0
 }

@@ -188,7 +188,9 @@ func (p *Participant) SetMuted(src protocol.Source, muted bool) error {
 		p.declared[mid] = d
 		p.announceIfChangedLocked(before)
 		if pub, ok := p.published[src]; ok && !muted {
-			pub.track.RequestKeyframe() // subscribers may have dropped the last frames
+			for _, l := range pub.track.Layers() {
+				pub.track.RequestKeyframe(l) // subscribers may have dropped the last frames
+			}
 		}
 		return nil
 	}
@@ -291,6 +293,53 @@ func (e peerEvents) Offer(sdp string, tracks []sfu.OfferedTrack) {
 		}
 	}
 	p.sink.Send(&protocol.Offer{SDP: sdp, Tracks: offered})
+}
+
+func (e peerEvents) LayersWanted(t *sfu.UpTrack, highest sfu.Layer) {
+	active := []string{}
+	for i := sfu.LayerLow; i <= highest; i++ {
+		active = append(active, sfu.RIDs[i])
+	}
+	// Called with the media plane's locks held, maybe under m.mu: the sink
+	// takes no lock and never blocks.
+	e.p.sink.Send(&protocol.Layers{Mid: t.Mid(), Active: active})
+}
+
+// SetView tells which video tracks the participant shows, and how large.
+func (p *Participant) SetView(tracks []protocol.ViewedTrack) error {
+	m := p.meeting
+	m.mu.Lock()
+	if p.left {
+		m.mu.Unlock()
+		return ErrLeft
+	}
+	view := make(map[*sfu.UpTrack]sfu.Layer, len(tracks))
+	for _, v := range tracks {
+		owner := m.findLocked(ParticipantID(v.Participant))
+		if owner == nil {
+			continue // they left meanwhile
+		}
+		if pub, ok := owner.published[v.Source]; ok {
+			view[pub.track] = layerForTile(v.Height)
+		}
+	}
+	m.mu.Unlock()
+	p.peer.SetView(view)
+	return nil
+}
+
+// layerForTile picks the simulcast layer for a tile of that height in
+// device pixels, for a camera sending 720p, 360p and 180p.
+func layerForTile(height int) sfu.Layer {
+	switch {
+	case height <= 0:
+		return sfu.LayerNone
+	case height <= 200:
+		return sfu.LayerLow
+	case height <= 400:
+		return sfu.LayerMedium
+	}
+	return sfu.LayerHigh
 }
 
 func (e peerEvents) Failed(err error) {

@@ -82,6 +82,7 @@ var clientMessages = map[string]func() Message{
 	"answer":    func() Message { return &Answer{} },
 	"candidate": func() Message { return &Candidate{} },
 	"mute":      func() Message { return &Mute{} },
+	"view":      func() Message { return &View{} },
 	"leave":     func() Message { return &Leave{} },
 }
 
@@ -94,6 +95,7 @@ var serverMessages = map[string]func() Message{
 	"offer":               func() Message { return &Offer{} },
 	"candidate":           func() Message { return &Candidate{} },
 	"speakers":            func() Message { return &Speakers{} },
+	"layers":              func() Message { return &Layers{} },
 	"bye":                 func() Message { return &Bye{} },
 	"error":               func() Message { return &Error{} },
 }
@@ -231,6 +233,26 @@ func (m *Candidate) validate() error {
 	}
 	if m.Candidate.UsernameFragment != nil && len(*m.Candidate.UsernameFragment) > 256 {
 		return fmt.Errorf("usernameFragment is longer than 256 bytes")
+	}
+	return nil
+}
+
+func (m *View) validate() error {
+	if m.Tracks == nil {
+		return fmt.Errorf(`tracks is required (use [] to show no video)`)
+	}
+	if len(m.Tracks) > MaxViewTracks {
+		return fmt.Errorf("at most %d tracks may be viewed", MaxViewTracks)
+	}
+	for _, t := range m.Tracks {
+		switch {
+		case t.Participant == "" || len(t.Participant) > 64:
+			return fmt.Errorf("participant must be a participant id")
+		case t.Source.Kind() != "video":
+			return fmt.Errorf("source %.20q is not a video source (camera or screen)", t.Source)
+		case t.Width < 0 || t.Height < 0 || t.Width > 16384 || t.Height > 16384:
+			return fmt.Errorf("width and height must be 0 to 16384 pixels")
+		}
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ func TestRoundTrip(t *testing.T) {
 		&Answer{SDP: "v=0..."},
 		&Candidate{Target: TargetSubscribe, Candidate: ICECandidate{Candidate: "candidate:1 1 udp 1 10.0.0.1 5000 typ host", SDPMid: &mid}},
 		&Mute{Source: SourceScreenAudio},
+		&View{Tracks: []ViewedTrack{{Participant: "p1", Source: SourceCamera, Width: 320, Height: 180}}},
 		&Leave{},
 	}
 	for _, m := range client {
@@ -51,6 +52,7 @@ func TestRoundTrip(t *testing.T) {
 		&ParticipantLeft{ID: "p2", Reason: ReasonConnectionFailed},
 		&Offer{SDP: "v=0", Tracks: []OfferedTrack{{Mid: "0", Participant: "p2", Source: SourceScreen}}},
 		&Speakers{Active: "p2", Speaking: []string{"p2"}},
+		&Layers{Mid: "1", Active: []string{"q", "h"}},
 		&Error{Code: CodeBadSDP, Message: "x", Request: "publish"},
 		&Bye{Reason: ReasonServerShutdown},
 	}
@@ -90,6 +92,10 @@ func TestDecodeClientErrors(t *testing.T) {
 		{`{"type":"answer","sdp":""}`, CodeInvalid},
 		{`{"type":"candidate","target":"both","candidate":{"candidate":""}}`, CodeInvalid},
 		{`{"type":"mute","source":"keyboard","muted":true}`, CodeInvalid},
+		{`{"type":"view"}`, CodeInvalid},
+		{`{"type":"view","tracks":[{"participant":"p1","source":"microphone","width":1,"height":1}]}`, CodeInvalid},
+		{`{"type":"view","tracks":[{"participant":"p1","source":"camera","width":-1,"height":1}]}`, CodeInvalid},
+		{`{"type":"view","tracks":[{"participant":"","source":"camera","width":1,"height":1}]}`, CodeInvalid},
 		{`{"type":"answer","sdp":"` + strings.Repeat("a", MaxMessageBytes) + `"}`, CodeTooLarge},
 	}
 	for _, c := range cases {
@@ -126,6 +132,7 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"candidate","target":"publish","candidate":{"candidate":"candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
 		`{"type":"mute","source":"microphone","muted":true}`,
 		`{"type":"leave"}`,
+		`{"type":"view","tracks":[{"participant":"p1","source":"camera","width":640,"height":360}]}`,
 		`{"type":"join","room":{"a":1}}`,
 	}
 	for _, s := range seeds {

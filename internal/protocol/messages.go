@@ -20,6 +20,7 @@ const (
 	MaxTracks         = 8
 	MaxMidBytes       = 32
 	MaxCandidateBytes = 1024
+	MaxViewTracks     = 1000
 )
 
 // Source says what a track carries.
@@ -108,6 +109,22 @@ type Mute struct {
 	Muted  bool   `json:"muted"`
 }
 
+// ViewedTrack is a video track the client shows, and the size in device
+// pixels of the tile that shows it.
+type ViewedTrack struct {
+	Participant string `json:"participant"`
+	Source      Source `json:"source"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+}
+
+// View lists every video track the client shows. The server sends each at
+// the quality its tile needs, and pauses video tracks left out. Until a
+// client sends View, it gets every track at the best quality.
+type View struct {
+	Tracks []ViewedTrack `json:"tracks"`
+}
+
 // Leave ends the session on purpose.
 type Leave struct{}
 
@@ -125,6 +142,9 @@ func (Candidate) MessageType() string { return "candidate" }
 
 // MessageType implements Message.
 func (Mute) MessageType() string { return "mute" }
+
+// MessageType implements Message.
+func (View) MessageType() string { return "view" }
 
 // MessageType implements Message.
 func (Leave) MessageType() string { return "leave" }
@@ -203,6 +223,13 @@ type Speakers struct {
 	Speaking []string `json:"speaking"`
 }
 
+// Layers tells a publisher which simulcast encodings (by RTP stream id) of
+// one of its tracks someone receives; it should pause the others.
+type Layers struct {
+	Mid    string   `json:"mid"`
+	Active []string `json:"active"`
+}
+
 // Bye ends the session from the server side; the server then closes the socket.
 type Bye struct {
 	Reason string `json:"reason"`
@@ -228,6 +255,9 @@ func (Offer) MessageType() string { return "offer" }
 
 // MessageType implements Message.
 func (Speakers) MessageType() string { return "speakers" }
+
+// MessageType implements Message.
+func (Layers) MessageType() string { return "layers" }
 
 // MessageType implements Message.
 func (Bye) MessageType() string { return "bye" }

@@ -73,7 +73,15 @@ func startServer(t *testing.T, change ...func(*config.Config, *Options)) *testSe
 
 func (s *testServer) join(t *testing.T, ctx context.Context, code room.Code, name string, sources ...protocol.Source) *client.Client {
 	t.Helper()
-	c, err := client.Join(ctx, client.Options{URL: s.url, Room: string(code), Name: name})
+	return s.joinWith(t, ctx, client.Options{Room: string(code), Name: name}, sources...)
+}
+
+// joinWith joins with options; their URL is the server's.
+func (s *testServer) joinWith(t *testing.T, ctx context.Context, opts client.Options, sources ...protocol.Source) *client.Client {
+	t.Helper()
+	name := opts.Name
+	opts.URL = s.url
+	c, err := client.Join(ctx, opts)
 	if err != nil {
 		t.Fatalf("%s cannot join: %v", name, err)
 	}

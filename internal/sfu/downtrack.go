@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -17,20 +18,36 @@ import (
 
 // DownTrack sends one UpTrack to one subscriber. It implements
 // webrtc.TrackLocal so that Pion negotiates it, but packets bypass Pion's
-// track writers: the forwarder rewrites the header in place of a copy and
-// hands the shared payload to the SRTP session.
+// track writers: see forward.
+//
+// A down track forwards one layer of its up track at a time. It moves to the
+// layer it is told to (its target) on a keyframe of that layer, and rewrites
+// sequence numbers and timestamps so that the subscriber sees one unbroken
+// stream across the moves.
 type DownTrack struct {
 	up         *UpTrack
 	subscriber *Peer
 	sender     *webrtc.RTPSender
 	binding    atomic.Pointer[binding]
 
-	// header, lastSeq and sentAny are used only by the up track's reader
-	// goroutine, retransmit only by this track's RTCP goroutine, so neither
-	// needs a lock.
-	header     rtp.Header
-	lastSeq    uint16
-	sentAny    bool
+	want   atomic.Int32 // highest layer the subscriber should get (view and bandwidth)
+	target atomic.Int32 // layer chosen among those the publisher sends; LayerNone pauses
+
+	// mu guards the forwarding state: around a move, the readers of two
+	// layers call forward at the same time.
+	mu      sync.Mutex
+	current Layer // layer being forwarded; LayerNone until a keyframe starts it
+	offsets streamOffsets
+	sent    struct {
+		any bool
+		seq uint16
+		ts  uint32
+		at  int64 // engine time
+	}
+	history [4]segment // recent moves, newest first, to answer NACKs
+	header  rtp.Header // for Pion's path
+
+	// retransmit is used only by this track's RTCP goroutine.
 	retransmit struct {
 		header rtp.Header
 		parsed rtpparse.Header
@@ -38,8 +55,8 @@ type DownTrack struct {
 		sealed [sealedPacketSize]byte
 	}
 
-	// The fast path's SRTP state, shared by the reader and the RTCP goroutine.
-	roc        atomic.Uint32
+	// The fast path's SRTP state, shared by the readers and the RTCP goroutine.
+	roc        atomic.Uint32 // wraps of the sequence numbers sent
 	srtpMu     sync.Mutex
 	srtp       *srtp.Context
 	srtpKeys   *srtpKeys
@@ -50,6 +67,21 @@ type DownTrack struct {
 	stats   receiverStats
 }
 
+// streamOffsets turn a layer's sequence numbers and timestamps into the
+// subscriber's.
+type streamOffsets struct {
+	seq uint16
+	ts  uint32
+}
+
+// segment records from which sequence number sent a layer was forwarded.
+type segment struct {
+	valid   bool
+	start   uint16 // first sequence number sent from this layer
+	layer   Layer
+	offsets streamOffsets
+}
+
 // binding is what Pion negotiated for the track on the subscriber's connection.
 type binding struct {
 	ssrc        uint32
@@ -58,22 +90,47 @@ type binding struct {
 }
 
 func newDownTrack(up *UpTrack, subscriber *Peer) *DownTrack {
-	return &DownTrack{up: up, subscriber: subscriber}
+	d := &DownTrack{up: up, subscriber: subscriber, current: LayerNone}
+	d.want.Store(int32(LayerNone))
+	d.target.Store(int32(LayerNone))
+	return d
 }
 
 // Bind implements webrtc.TrackLocal: it accepts the subscriber's codec that
 // matches the publisher's, since the server never transcodes.
 func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
-		if strings.EqualFold(c.MimeType, d.up.codec.MimeType) {
+		if codecMatches(c, d.up.codec) {
 			d.binding.Store(&binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(c.PayloadType), writer: ctx.WriteStream()})
-			if d.subscriber.subConnected.Load() {
-				d.up.RequestKeyframe() // the subscriber cannot decode until the next keyframe
+			if t := Layer(d.target.Load()); t != LayerNone && d.subscriber.subConnected.Load() {
+				d.up.RequestKeyframe(t) // the subscriber cannot decode until the next keyframe
 			}
 			return c, nil
 		}
 	}
 	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+}
+
+// codecMatches tells whether the subscriber's codec c can carry the
+// publisher's packets unchanged: same codec and, for H.264, same
+// packetization mode.
+func codecMatches(c, publisher webrtc.RTPCodecParameters) bool {
+	if !strings.EqualFold(c.MimeType, publisher.MimeType) {
+		return false
+	}
+	if strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) {
+		return fmtpValue(c.SDPFmtpLine, "packetization-mode") == fmtpValue(publisher.SDPFmtpLine, "packetization-mode")
+	}
+	return true
+}
+
+func fmtpValue(fmtp, key string) string {
+	for part := range strings.SplitSeq(fmtp, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
 }
 
 // Unbind implements webrtc.TrackLocal.
@@ -95,28 +152,71 @@ func (d *DownTrack) StreamID() string { return string(d.up.owner.id) }
 // Kind implements webrtc.TrackLocal.
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
 
-// forward sends one packet from the publisher. h describes pkt, which
-// belongs to the up track's reader: forward may overwrite the publisher's
-// header, which is no longer needed, but not the payload, which every
-// subscriber shares. Packets on the fast path wait in out until the fan-out
-// ends.
-func (d *DownTrack) forward(h *rtpparse.Header, pkt []byte, out *sendBatch) {
-	b := d.binding.Load()
-	if b == nil {
+// Layer returns the layer being forwarded, LayerNone when none is.
+func (d *DownTrack) Layer() Layer {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.current
+}
+
+// setWant records the highest layer the subscriber should get and picks the
+// layer to forward among those the publisher sends.
+func (d *DownTrack) setWant(want Layer) {
+	d.want.Store(int32(want))
+	d.selectLayer()
+}
+
+// selectLayer picks the target layer again, as layers come and go.
+func (d *DownTrack) selectLayer() {
+	target := d.up.bestLayer(Layer(d.want.Load()))
+	if old := Layer(d.target.Swap(int32(target))); old == target {
 		return
 	}
-	d.noteSequence(h.Seq)
+	d.up.updateWanted()
+	if target != LayerNone && d.subscriber.subConnected.Load() {
+		d.up.RequestKeyframe(target)
+	}
+}
+
+// forward sends one packet from layer l. h describes pkt, which belongs to
+// the layer's reader: forward may overwrite the publisher's header, which is
+// no longer needed, but not the payload, which every subscriber shares.
+// Packets on the fast path wait in out until the fan-out ends.
+func (d *DownTrack) forward(l *layer, h *rtpparse.Header, pkt []byte, keyframe bool, out *sendBatch) {
+	b := d.binding.Load()
+	if b == nil || !d.subscriber.subConnected.Load() {
+		return // a keyframe sent now would be lost, and the picture stay black
+	}
+	target := Layer(d.target.Load())
+	d.mu.Lock()
+	if l.index != d.current || target == LayerNone {
+		if target == LayerNone {
+			d.current = LayerNone
+		}
+		if l.index != target || !keyframe {
+			d.mu.Unlock()
+			if l.index == target {
+				l.track.RequestKeyframe(target) // still waiting for one
+			}
+			return
+		}
+		d.moveTo(l, h)
+	}
+	seq, ts := h.Seq+d.offsets.seq, h.Timestamp+d.offsets.ts
+	d.noteSent(seq, ts, l.track.owner.engine.now())
+	d.mu.Unlock()
+
 	var n int
 	if f := d.subscriber.fast.Load(); f != nil {
 		q, slot := out.slot(f.socket)
-		sealed, err := d.seal(slot, f, b, h, pkt)
+		sealed, err := d.seal(slot, f, b, seq, ts, h, pkt)
 		if err != nil {
 			return
 		}
 		q.commit(sealed, f.addr)
 		n = h.PayloadEnd - h.PayloadStart
 	} else {
-		n = d.write(b, &d.header, h, pkt)
+		n = d.write(b, &d.header, seq, ts, h, pkt)
 	}
 	if n > 0 {
 		d.packets.Add(1)
@@ -124,13 +224,30 @@ func (d *DownTrack) forward(h *rtpparse.Header, pkt []byte, out *sendBatch) {
 	}
 }
 
-// noteSequence counts the wraps of the sequence numbers sent, which SRTP
-// needs (the rollover counter) when a track moves to the fast path.
-func (d *DownTrack) noteSequence(seq uint16) {
-	if d.sentAny && seq < d.lastSeq && d.lastSeq-seq > 0x8000 {
+// moveTo starts forwarding layer l at packet h, a keyframe, and chooses
+// offsets that make its numbers follow those already sent. d.mu is held.
+func (d *DownTrack) moveTo(l *layer, h *rtpparse.Header) {
+	if d.sent.any {
+		elapsed := max(l.track.owner.engine.now()-d.sent.at, 0)
+		ticks := max(uint32(elapsed*int64(l.track.codec.ClockRate)/int64(time.Second)), 1)
+		d.offsets = streamOffsets{seq: d.sent.seq + 1 - h.Seq, ts: d.sent.ts + ticks - h.Timestamp}
+	}
+	d.current = l.index
+	copy(d.history[1:], d.history[:len(d.history)-1])
+	d.history[0] = segment{valid: true, start: h.Seq + d.offsets.seq, layer: l.index, offsets: d.offsets}
+}
+
+// noteSent remembers the last numbers sent, and counts the wraps of the
+// sequence numbers, which SRTP needs (the rollover counter) when the track
+// moves to the fast path. d.mu is held.
+func (d *DownTrack) noteSent(seq uint16, ts uint32, now int64) {
+	if d.sent.any && seq < d.sent.seq && d.sent.seq-seq > 0x8000 {
 		d.roc.Add(1)
 	}
-	d.sentAny, d.lastSeq = true, seq
+	if !d.sent.any || seq-d.sent.seq < 0x8000 {
+		d.sent.seq, d.sent.ts = seq, ts
+	}
+	d.sent.any, d.sent.at = true, now
 }
 
 // rtpHeaderLen is the size of the header the server writes: no CSRC, no
@@ -140,7 +257,7 @@ const rtpHeaderLen = 12
 // seal writes this subscriber's header over the end of the publisher's,
 // just before the payload, and encrypts header, payload and padding into
 // dst. The payload is read in place: nothing is copied per subscriber.
-func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, h *rtpparse.Header, pkt []byte) ([]byte, error) {
+func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, seq uint16, ts uint32, h *rtpparse.Header, pkt []byte) ([]byte, error) {
 	plain := pkt[h.PayloadStart-rtpHeaderLen:]
 	plain[0] = 0x80
 	if h.PayloadEnd < len(pkt) {
@@ -150,8 +267,8 @@ func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, h *rtpparse.Header
 	if h.Marker {
 		plain[1] |= 0x80
 	}
-	binary.BigEndian.PutUint16(plain[2:], h.Seq)
-	binary.BigEndian.PutUint32(plain[4:], h.Timestamp)
+	binary.BigEndian.PutUint16(plain[2:], seq)
+	binary.BigEndian.PutUint32(plain[4:], ts)
 	binary.BigEndian.PutUint32(plain[8:], b.ssrc)
 
 	d.srtpMu.Lock()
@@ -171,12 +288,12 @@ func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, h *rtpparse.Header
 // sends it through Pion with the payload, which stays where it is. Header
 // extensions are dropped: their ids were negotiated with the publisher, not
 // the subscriber.
-func (d *DownTrack) write(b *binding, hdr *rtp.Header, h *rtpparse.Header, pkt []byte) int {
+func (d *DownTrack) write(b *binding, hdr *rtp.Header, seq uint16, ts uint32, h *rtpparse.Header, pkt []byte) int {
 	hdr.Version = 2
 	hdr.Marker = h.Marker
 	hdr.PayloadType = b.payloadType
-	hdr.SequenceNumber = h.Seq
-	hdr.Timestamp = h.Timestamp
+	hdr.SequenceNumber = seq
+	hdr.Timestamp = ts
 	hdr.SSRC = b.ssrc
 	hdr.Padding = h.PayloadEnd < len(pkt)
 	hdr.PaddingSize = byte(len(pkt) - h.PayloadEnd)
@@ -212,10 +329,10 @@ func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 		switch p := p.(type) {
 		case *rtcp.PictureLossIndication:
 			if p.MediaSSRC == b.ssrc {
-				d.up.RequestKeyframe()
+				d.up.RequestKeyframe(d.Layer())
 			}
 		case *rtcp.FullIntraRequest:
-			d.up.RequestKeyframe()
+			d.up.RequestKeyframe(d.Layer())
 		case *rtcp.TransportLayerNack:
 			if p.MediaSSRC != b.ssrc {
 				continue
@@ -236,35 +353,52 @@ func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 	}
 }
 
-// resend answers a NACK from the up track's cache.
+// resend answers a NACK from the cache of the layer that carried seq.
 func (d *DownTrack) resend(b *binding, seq uint16) {
+	d.mu.Lock()
+	var seg segment
+	for _, s := range d.history {
+		if s.valid && seq-s.start < 0x8000 {
+			seg = s
+			break
+		}
+	}
+	d.mu.Unlock()
+	l := d.up.layer(seg.layer)
+	if !seg.valid || l == nil {
+		return
+	}
 	rt := &d.retransmit
-	n := d.up.cache.Get(seq, rt.buf[:])
+	n := l.cache.Get(seq-seg.offsets.seq, rt.buf[:])
 	if n == 0 || rtpparse.Parse(rt.buf[:n], &rt.parsed) != nil {
 		return
 	}
+	ts := rt.parsed.Timestamp + seg.offsets.ts
 	if f := d.subscriber.fast.Load(); f != nil {
-		if sealed, err := d.seal(rt.sealed[:0], f, b, &rt.parsed, rt.buf[:n]); err == nil {
+		if sealed, err := d.seal(rt.sealed[:0], f, b, seq, ts, &rt.parsed, rt.buf[:n]); err == nil {
 			_, _ = f.socket.conn.WriteToUDPAddrPort(sealed, f.addrKey)
 		}
 		return
 	}
-	d.write(b, &rt.header, &rt.parsed, rt.buf[:n])
+	d.write(b, &rt.header, seq, ts, &rt.parsed, rt.buf[:n])
 }
 
 // senderReport describes what was sent so far, for RTCP.
 func (d *DownTrack) senderReport(now int64) (*rtcp.SenderReport, bool) {
 	b := d.binding.Load()
 	packets := d.packets.Load()
-	if b == nil || packets == 0 {
+	d.mu.Lock()
+	l, offsets := d.up.layer(d.current), d.offsets
+	d.mu.Unlock()
+	if b == nil || packets == 0 || l == nil {
 		return nil, false
 	}
-	rtpTime, ntpTime, ok := d.up.rtpTimeAt(now)
+	rtpTime, ntpTime, ok := l.rtpTimeAt(now)
 	if !ok {
 		return nil, false
 	}
 	d.stats.sentReport(ntpTime, now)
-	return &rtcp.SenderReport{SSRC: b.ssrc, NTPTime: ntpTime, RTPTime: rtpTime,
+	return &rtcp.SenderReport{SSRC: b.ssrc, NTPTime: ntpTime, RTPTime: rtpTime + offsets.ts,
 		PacketCount: packets, OctetCount: d.octets.Load()}, true
 }
 

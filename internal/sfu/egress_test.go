@@ -176,20 +176,19 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 	var h rtpparse.Header
 	var out sendBatch
 	_ = rtpparse.Parse(pkt, &h)
-	d.forward(&h, pkt, &out) // creates the SRTP context and the batch
+	d.forward(low(up), &h, pkt, false, &out) // creates the SRTP context and the batch
 	out.flush()
 	seq := uint16(2)
 	allocs := testing.AllocsPerRun(1000, func() {
 		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
 		seq++
 		_ = rtpparse.Parse(pkt, &h)
-		d.forward(&h, pkt, &out)
+		d.forward(low(up), &h, pkt, false, &out)
 		out.flush()
 	})
 	if allocs != 0 {
 		t.Fatalf("the fast path allocates %v times per packet", allocs)
 	}
-	_ = up
 }
 
 func BenchmarkFastPathSeal(b *testing.B) {
@@ -200,7 +199,7 @@ func BenchmarkFastPathSeal(b *testing.B) {
 	bind, f := d.binding.Load(), d.subscriber.fast.Load()
 	dst := make([]byte, 0, sealedPacketSize)
 	for b.Loop() {
-		if _, err := d.seal(dst, f, bind, &h, pkt); err != nil {
+		if _, err := d.seal(dst, f, bind, h.Seq, h.Timestamp, &h, pkt); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/logging"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/net/ipv4"
 )
@@ -247,6 +248,7 @@ func (e *Engine) closeSockets() error {
 const (
 	payloadTypeOpus = 111
 	payloadTypeVP8  = 96
+	payloadTypeH264 = 102
 )
 
 const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
@@ -267,11 +269,18 @@ func newMediaEngine() (*webrtc.MediaEngine, *interceptor.Registry, error) {
 	}{
 		{webrtc.RTPCodecParameters{PayloadType: payloadTypeOpus, RTPCodecCapability: webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-			SDPFmtpLine:  "minptime=10;useinbandfec=1",
+			// In-band FEC repairs isolated losses; DTX sends almost nothing
+			// while a participant is silent, which is most of the time.
+			SDPFmtpLine:  "minptime=10;useinbandfec=1;usedtx=1",
 			RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}},
 		}}, webrtc.RTPCodecTypeAudio},
 		{webrtc.RTPCodecParameters{PayloadType: payloadTypeVP8, RTPCodecCapability: webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
+		}}, webrtc.RTPCodecTypeVideo},
+		// Constrained baseline, which every browser and hardware encoder has.
+		{webrtc.RTPCodecParameters{PayloadType: payloadTypeH264, RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFeedback,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
 		}}, webrtc.RTPCodecTypeVideo},
 	}
 	for _, c := range codecs {
@@ -282,6 +291,13 @@ func newMediaEngine() (*webrtc.MediaEngine, *interceptor.Registry, error) {
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI},
 		webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverDirectionRecvonly); err != nil {
 		return nil, nil, fmt.Errorf("register audio level extension: %w", err)
+	}
+	// Simulcast: publishers tag each layer's packets with its stream id.
+	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI} {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri},
+			webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverDirectionRecvonly); err != nil {
+			return nil, nil, fmt.Errorf("register simulcast extension %s: %w", uri, err)
+		}
 	}
 
 	ir := &interceptor.Registry{}

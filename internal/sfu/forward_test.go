@@ -39,23 +39,37 @@ func fixture(t testing.TB) (*UpTrack, *DownTrack, *recorder) {
 	e := &Engine{log: log, epoch: time.Now()}
 	publisher := e.NewPeer("publisher", nil)
 	subscriber := e.NewPeer("subscriber", nil)
+	subscriber.subConnected.Store(true)
 	up := &UpTrack{
-		id: "publisher-0", owner: publisher, mid: "0", kind: webrtc.RTPCodecTypeVideo, ssrc: 1234, log: log,
-		codec: webrtc.RTPCodecParameters{PayloadType: 100, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}},
-		cache: packetcache.New(64),
+		id: "publisher-0", owner: publisher, mid: "0", kind: webrtc.RTPCodecTypeVideo, log: log,
+		codec:  webrtc.RTPCodecParameters{PayloadType: 100, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}},
+		wanted: LayerNone,
 	}
 	up.downs.Store(&[]*DownTrack{})
+	up.addLayer(&layer{track: up, index: LayerLow, ssrc: 1234, cache: packetcache.New(64), keyframe: vp8KeyframeStart})
 	d := newDownTrack(up, subscriber)
+	d.want.Store(int32(LayerHigh))
+	d.target.Store(int32(LayerLow))
+	d.current = LayerLow // as if a keyframe had started it
+	d.history[0] = segment{valid: true, layer: LayerLow}
 	rec := &recorder{}
 	d.binding.Store(&binding{ssrc: 555, payloadType: 96, writer: rec})
 	up.addDown(d)
 	return up, d, rec
 }
 
+// low returns the single layer of a fixture's track.
+func low(up *UpTrack) *layer { return up.layer(LayerLow) }
+
 // publisherPacket is what a browser sends: its own SSRC, payload type and
 // header extensions.
 func publisherPacket(t testing.TB, seq uint16, payload []byte) []byte {
-	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, SSRC: 1234, Marker: seq%2 == 0}, Payload: payload}
+	return layerPacket(t, 1234, seq, uint32(seq)*3000, seq%2 == 0, payload)
+}
+
+// layerPacket is a packet of a layer, with its own SSRC and numbering.
+func layerPacket(t testing.TB, ssrc uint32, seq uint16, ts uint32, marker bool, payload []byte) []byte {
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: seq, Timestamp: ts, SSRC: ssrc, Marker: marker}, Payload: payload}
 	if err := p.Header.SetExtension(3, []byte{1, 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -66,16 +80,24 @@ func publisherPacket(t testing.TB, seq uint16, payload []byte) []byte {
 	return b
 }
 
-// receive runs one packet through the path the reader goroutine takes.
+// receive runs one packet of the low layer through the path its reader
+// goroutine takes.
 func receive(t testing.TB, up *UpTrack, pkt []byte) {
+	receiveOn(t, low(up), pkt)
+}
+
+// receiveOn runs one packet of layer l through its reader's path.
+func receiveOn(t testing.TB, l *layer, pkt []byte) {
 	var h rtpparse.Header
 	if err := rtpparse.Parse(pkt, &h); err != nil {
 		t.Fatal(err)
 	}
-	up.cache.Store(h.Seq, pkt)
+	up := l.track
+	l.lastArrival.Store(up.owner.engine.now())
+	l.cache.Store(h.Seq, pkt)
 	var out sendBatch
 	for _, d := range *up.downs.Load() {
-		d.forward(&h, pkt, &out)
+		d.forward(l, &h, pkt, l.keyframe(pkt[h.PayloadStart:h.PayloadEnd]), &out)
 	}
 	out.flush()
 }
@@ -88,7 +110,7 @@ func TestForwardRewritesTheHeaderAndSharesThePayload(t *testing.T) {
 	if err := rtpparse.Parse(pkt, &h); err != nil {
 		t.Fatal(err)
 	}
-	d.forward(&h, pkt, &sendBatch{})
+	d.forward(low(up), &h, pkt, false, &sendBatch{})
 
 	got := rec.headers[0]
 	if got.SSRC != 555 || got.PayloadType != 96 || got.SequenceNumber != 7 || got.Timestamp != 21000 || got.Marker != false {
@@ -106,17 +128,16 @@ func TestForwardRewritesTheHeaderAndSharesThePayload(t *testing.T) {
 	if s := d.Stats(); s.PacketsSent != 1 {
 		t.Fatalf("packets sent = %d", s.PacketsSent)
 	}
-	_ = up
 }
 
 func TestForwardDoesNotAllocate(t *testing.T) {
-	_, d, _ := fixture(t)
+	up, d, _ := fixture(t)
 	d.binding.Store(&binding{ssrc: 555, payloadType: 96, writer: discardWriter{}})
 	pkt := publisherPacket(t, 1, make([]byte, 1000))
 	var h rtpparse.Header
 	_ = rtpparse.Parse(pkt, &h)
 	var out sendBatch
-	if allocs := testing.AllocsPerRun(1000, func() { d.forward(&h, pkt, &out) }); allocs != 0 {
+	if allocs := testing.AllocsPerRun(1000, func() { d.forward(low(up), &h, pkt, false, &out) }); allocs != 0 {
 		t.Fatalf("forwarding allocates %v times per packet", allocs)
 	}
 }
@@ -137,11 +158,12 @@ func BenchmarkForwardTo10Subscribers(b *testing.B) {
 	pkt := publisherPacket(b, 1, make([]byte, 1100))
 	var h rtpparse.Header
 	var out sendBatch
+	l := low(up)
 	for b.Loop() {
 		_ = rtpparse.Parse(pkt, &h)
-		up.cache.Store(h.Seq, pkt)
+		l.cache.Store(h.Seq, pkt)
 		for _, d := range *up.downs.Load() {
-			d.forward(&h, pkt, &out)
+			d.forward(l, &h, pkt, false, &out)
 		}
 		out.flush()
 	}
@@ -181,8 +203,8 @@ func TestSenderReportFollowsThePublisherClock(t *testing.T) {
 	up, d, _ := fixture(t)
 	receive(t, up, publisherPacket(t, 1, make([]byte, 100)))
 	now := up.owner.engine.now()
-	up.lastTimestamp.Store(90000)
-	up.lastArrival.Store(now - int64(time.Second))
+	low(up).lastTimestamp.Store(90000)
+	low(up).lastArrival.Store(now - int64(time.Second))
 	sr, ok := d.senderReport(now)
 	if !ok || sr.SSRC != 555 || sr.PacketCount != 1 || sr.OctetCount != 100 {
 		t.Fatalf("sender report = %+v, %v", sr, ok)
@@ -193,7 +215,7 @@ func TestSenderReportFollowsThePublisherClock(t *testing.T) {
 
 	// Once the publisher sent a report, its NTP time is carried over, so that
 	// subscribers can align its audio and video.
-	up.reports.set(0xAAAA_0000_0000_0000, 1000, now-int64(500*time.Millisecond))
+	low(up).reports.set(0xAAAA_0000_0000_0000, 1000, now-int64(500*time.Millisecond))
 	sr, _ = d.senderReport(now)
 	if sr.RTPTime != 1000+45000 || sr.NTPTime != 0xAAAA_0000_0000_0000+durationToNTP(int64(500*time.Millisecond)) {
 		t.Fatalf("report not extrapolated from the publisher's: %+v", sr)

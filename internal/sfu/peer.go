@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,11 @@ type PeerEvents interface {
 	// Failed reports that a media connection failed; the participant has to
 	// be removed (which closes the peer).
 	Failed(err error)
+	// LayersWanted reports the highest layer of a published video track that
+	// any subscriber wants (LayerNone: none), so that the publisher can stop
+	// encoding the layers above. It is called with locks held: it must
+	// neither block nor call the peer.
+	LayersWanted(t *UpTrack, highest Layer)
 }
 
 // OfferedTrack tells which published track a transceiver carries.
@@ -84,6 +90,7 @@ type Peer struct {
 	subMu              sync.Mutex
 	sub                *webrtc.PeerConnection
 	downs              map[*UpTrack]*DownTrack
+	view               map[*UpTrack]Layer // nil until the subscriber sends one
 	awaitingAnswer     bool
 	renegotiateOnReply bool
 	closed             bool
@@ -162,7 +169,26 @@ func (p *Peer) Publish(offer string) (string, error) {
 	if err := p.setLocalAndGather(p.pub, answer); err != nil {
 		return "", err
 	}
-	return p.pub.LocalDescription().SDP, nil
+	return withOpusDTX(p.pub.LocalDescription().SDP), nil
+}
+
+// withOpusDTX adds usedtx=1 to the Opus parameters of an answer. Pion
+// answers with the offer's parameters, and a browser uses DTX only when the
+// other side's description asks for it.
+func withOpusDTX(desc string) string {
+	lines := strings.Split(desc, "\r\n")
+	opus := map[string]bool{}
+	for _, l := range lines {
+		if pt, codec, ok := strings.Cut(strings.TrimPrefix(l, "a=rtpmap:"), " "); ok && l != pt && strings.HasPrefix(strings.ToLower(codec), "opus/") {
+			opus[pt] = true
+		}
+	}
+	for i, l := range lines {
+		if pt, params, ok := strings.Cut(strings.TrimPrefix(l, "a=fmtp:"), " "); ok && l != pt && opus[pt] && !strings.Contains(params, "usedtx") {
+			lines[i] = l + ";usedtx=1"
+		}
+	}
+	return strings.Join(lines, "\r\n")
 }
 
 func checkSections(offer string) error {
@@ -206,14 +232,28 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		p.pubMu.Unlock()
 		return
 	}
-	t := newUpTrack(p, mid, remote, receiver)
-	p.ups[mid] = t
+	t, existed := p.ups[mid]
+	if !existed {
+		t = newUpTrack(p, mid, remote)
+		p.ups[mid] = t
+	}
+	// A simulcast track fires OnTrack once per layer.
+	index, ok := ridLayer(remote.RID(), func(i Layer) bool { return t.layer(i) != nil })
+	l := newLayer(t, index, remote, receiver)
+	if !ok || !t.addLayer(l) {
+		p.pubMu.Unlock()
+		return
+	}
 	p.wg.Add(2)
 	p.pubMu.Unlock()
 
-	go func() { defer p.wg.Done(); t.readRTCP() }()
-	p.events.TrackPublished(t)
-	go func() { defer p.wg.Done(); t.run() }()
+	go func() { defer p.wg.Done(); l.readRTCP() }()
+	if existed {
+		t.layersChanged()
+	} else {
+		p.events.TrackPublished(t)
+	}
+	go func() { defer p.wg.Done(); l.run() }()
 }
 
 func (p *Peer) trackEnded(t *UpTrack) {
@@ -259,7 +299,7 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 				p.updateFastPath()
 				// Keyframes sent before the connection was up were lost: ask again.
 				for _, d := range p.Subscriptions() {
-					d.up.RequestKeyframe()
+					d.up.RequestKeyframe(Layer(d.target.Load()))
 				}
 			}
 		})
@@ -276,6 +316,8 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 		go func() { defer p.wg.Done(); p.subscriberLoop() }()
 	}
 	d := newDownTrack(t, p)
+	d.want.Store(int32(p.wantFor(t)))
+	d.target.Store(int32(t.bestLayer(p.wantFor(t))))
 	sender, err := p.sub.AddTrack(d)
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: %w", t.id, err)
@@ -288,8 +330,39 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 	p.downs[t] = d
 	p.wg.Add(1)
 	go func() { defer p.wg.Done(); d.readRTCP() }()
+	t.updateWanted()
 	p.requestNegotiation()
 	return nil
+}
+
+// wantFor returns the highest layer of t this peer should get: what its
+// view asks for once it has sent one, everything otherwise. p.subMu is held.
+func (p *Peer) wantFor(t *UpTrack) Layer {
+	if t.kind != webrtc.RTPCodecTypeVideo || p.view == nil {
+		return LayerHigh
+	}
+	if want, ok := p.view[t]; ok {
+		return want
+	}
+	return LayerNone // not on screen
+}
+
+// SetView says which video tracks the subscriber shows and at which layer;
+// video tracks left out are paused. Before the first call, every track is
+// sent at its highest layer.
+func (p *Peer) SetView(view map[*UpTrack]Layer) {
+	p.subMu.Lock()
+	p.view = view
+	downs := make([]*DownTrack, 0, len(p.downs))
+	wants := make([]Layer, 0, len(p.downs))
+	for t, d := range p.downs {
+		downs = append(downs, d)
+		wants = append(wants, p.wantFor(t))
+	}
+	p.subMu.Unlock()
+	for i, d := range downs {
+		d.setWant(wants[i])
+	}
 }
 
 // Unsubscribe stops sending t to this peer.
@@ -365,6 +438,9 @@ func (p *Peer) subscriberLoop() {
 			return
 		case <-reports.C:
 			p.sendReports()
+			for _, d := range p.Subscriptions() {
+				d.selectLayer() // layers the publisher paused or resumed
+			}
 		case <-p.negotiate:
 			select {
 			case <-time.After(negotiationDelay):

@@ -13,6 +13,7 @@ func (ignoreEvents) TrackPublished(*UpTrack)      {}
 func (ignoreEvents) TrackEnded(*UpTrack)          {}
 func (ignoreEvents) Offer(string, []OfferedTrack) {}
 func (ignoreEvents) Failed(error)                 {}
+func (ignoreEvents) LayersWanted(*UpTrack, Layer) {}
 
 // FuzzPublishOffer hands arbitrary SDP to a peer as a publish offer: it must
 // be answered or refused with ErrBadSDP, never crash the server.
@@ -58,12 +59,13 @@ func TestChromiumOfferIsAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"a=rtpmap:96 VP8/90000", "a=rtpmap:111 opus/48000/2", "a=recvonly", "typ host", audioLevelURI} {
+	for _, want := range []string{"a=rtpmap:96 VP8/90000", "H264/90000", "a=rtpmap:111 opus/48000/2",
+		"useinbandfec=1;usedtx=1\r\n", "a=recvonly", "typ host", audioLevelURI, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"} {
 		if !strings.Contains(answer, want) {
 			t.Errorf("answer lacks %q", want)
 		}
 	}
-	for _, unwanted := range []string{"H264", "rtx/90000"} {
+	for _, unwanted := range []string{"rtx/90000", "VP9", "AV1"} {
 		if strings.Contains(answer, unwanted) {
 			t.Errorf("answer negotiates %s, which the server cannot forward", unwanted)
 		}

@@ -1,8 +1,6 @@
 package sfu
 
 import (
-	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -10,9 +8,6 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/visio-meet/visio/internal/sfu/packetcache"
-	"github.com/visio-meet/visio/internal/sfu/rtpparse"
 )
 
 // PeerID identifies a peer, and so the participant it belongs to.
@@ -28,68 +23,60 @@ type LevelObserver interface {
 	Observe(level uint8)
 }
 
-// keyframeInterval bounds how often subscribers' keyframe requests reach a
-// publisher: every new subscriber and every loss asks for one, and each
+// Layer ranks the simulcast encodings of a video track, lowest first.
+type Layer int
+
+// The layers browsers send for a camera, and their RTP stream ids in the
+// web app. A track without simulcast has only LayerLow.
+const (
+	LayerNone   Layer = -1 // nothing: the track is paused for a subscriber
+	LayerLow    Layer = 0  // rid "q": a quarter of the camera's resolution
+	LayerMedium Layer = 1  // rid "h": half
+	LayerHigh   Layer = 2  // rid "f": full
+	maxLayers         = 3
+)
+
+// RIDs are the RTP stream ids of the layers, in order.
+var RIDs = [maxLayers]string{"q", "h", "f"}
+
+// keyframeInterval bounds how often keyframe requests reach a publisher's
+// layer: every new subscriber, switch and loss asks for one, and each
 // keyframe costs the publisher several times a normal frame.
 const keyframeInterval = 500 * time.Millisecond
 
-// Cache sizes: about 3 s of a 1.5 Mbit/s video and 2.5 s of Opus, enough to
-// repair a loss seen one round trip later, with room for keyframe bursts.
-const (
-	videoCachePackets = 512
-	audioCachePackets = 128
-)
-
-// UpTrack is a track that a participant publishes: one reader goroutine takes
-// its packets from Pion and hands them to every subscriber's DownTrack.
+// UpTrack is a track that a participant publishes. A simulcast video track
+// has up to three layers, each its own RTP stream with its own reader
+// goroutine; every subscriber's DownTrack forwards one of them.
 type UpTrack struct {
-	id       TrackID
-	owner    *Peer
-	mid      string
-	kind     webrtc.RTPCodecType
-	codec    webrtc.RTPCodecParameters
-	ssrc     uint32
-	remote   *webrtc.TrackRemote
-	receiver *webrtc.RTPReceiver
-	cache    *packetcache.Cache
-	levelExt uint8 // negotiated id of the audio level extension, 0 if none
-	log      *slog.Logger
+	id    TrackID
+	owner *Peer
+	mid   string
+	kind  webrtc.RTPCodecType
+	codec webrtc.RTPCodecParameters
+	log   *slog.Logger
 
-	levels        atomic.Pointer[levelBox]
-	lastKeyframe  atomic.Int64 // engine time of the last keyframe request sent
-	lastTimestamp atomic.Uint32
-	lastArrival   atomic.Int64 // engine time of the newest packet
-	reports       senderClock
+	levels atomic.Pointer[levelBox]
 
 	mu     sync.Mutex
 	closed bool
-	downs  atomic.Pointer[[]*DownTrack] // replaced, never modified: read without a lock
+	layers [maxLayers]*layer // guarded by mu; a layer never changes once set
+	live   int               // layers whose reader still runs
+	wanted Layer             // highest layer a subscriber wants, reported to the publisher
+	downs  atomic.Pointer[[]*DownTrack]
 }
 
 type levelBox struct{ LevelObserver }
 
-func newUpTrack(owner *Peer, mid string, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *UpTrack {
+func newUpTrack(owner *Peer, mid string, remote *webrtc.TrackRemote) *UpTrack {
 	t := &UpTrack{
-		id:       TrackID(string(owner.id) + "-" + mid),
-		owner:    owner,
-		mid:      mid,
-		kind:     remote.Kind(),
-		codec:    remote.Codec(),
-		ssrc:     uint32(remote.SSRC()),
-		remote:   remote,
-		receiver: receiver,
+		id:     TrackID(string(owner.id) + "-" + mid),
+		owner:  owner,
+		mid:    mid,
+		kind:   remote.Kind(),
+		codec:  remote.Codec(),
+		wanted: LayerNone,
 	}
 	t.log = owner.log.With("track", t.id, "kind", t.kind.String())
-	size := videoCachePackets
-	if t.kind == webrtc.RTPCodecTypeAudio {
-		size = audioCachePackets
-		for _, ext := range receiver.GetParameters().HeaderExtensions {
-			if ext.URI == audioLevelURI && ext.ID > 0 && ext.ID < 256 {
-				t.levelExt = uint8(ext.ID)
-			}
-		}
-	}
-	t.cache = packetcache.New(size)
 	t.downs.Store(&[]*DownTrack{})
 	return t
 }
@@ -115,76 +102,86 @@ func (t *UpTrack) ObserveLevels(o LevelObserver) {
 	t.levels.Store(&levelBox{o})
 }
 
-// run reads packets until the publisher's track ends.
-func (t *UpTrack) run() {
-	defer t.close()
-	buf := make([]byte, packetcache.MaxPacketSize)
-	var h rtpparse.Header
-	var out sendBatch
-	for {
-		n, _, err := t.remote.Read(buf)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) {
-				t.log.Debug("track read ended", "err", err)
-			}
-			return
-		}
-		pkt := buf[:n]
-		if rtpparse.Parse(pkt, &h) != nil {
-			continue
-		}
-		t.lastTimestamp.Store(h.Timestamp)
-		t.lastArrival.Store(t.owner.engine.now())
-		t.cache.Store(h.Seq, pkt)
-		if t.levelExt != 0 {
-			if box := t.levels.Load(); box != nil {
-				if ext, ok := h.Extension(pkt, t.levelExt); ok {
-					if level, _, ok := rtpparse.AudioLevel(ext); ok {
-						box.Observe(level)
-					}
-				}
-			}
-		}
-		for _, d := range *t.downs.Load() {
-			d.forward(&h, pkt, &out)
-		}
-		out.flush()
+// addLayer registers the RTP stream of one layer; it reports false when the
+// track has ended or already has that layer.
+func (t *UpTrack) addLayer(l *layer) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.layers[l.index] != nil {
+		return false
 	}
+	t.layers[l.index] = l
+	t.live++
+	return true
 }
 
-// readRTCP takes the publisher's sender reports, which map its RTP clock to
-// wall-clock time so that subscribers can keep audio and video in sync.
-func (t *UpTrack) readRTCP() {
-	buf := make([]byte, packetcache.MaxPacketSize)
-	for {
-		n, _, err := t.receiver.Read(buf)
-		if err != nil {
-			return
+// layer returns the layer with that index, or nil.
+func (t *UpTrack) layer(i Layer) *layer {
+	if i < 0 || i >= maxLayers {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.layers[i]
+}
+
+// Layers returns the indexes of the layers the publisher sends.
+func (t *UpTrack) Layers() []Layer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Layer
+	for i, l := range t.layers {
+		if l != nil {
+			out = append(out, Layer(i))
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
+	}
+	return out
+}
+
+// liveFor is how recently a layer must have sent a packet to be chosen over
+// one that did not: publishers pause layers nobody wants.
+const liveFor = int64(1500 * time.Millisecond)
+
+// bestLayer returns the highest layer at or below want that the publisher
+// sends, or the lowest one above it if there is none below. Layers that sent
+// recently come first; a paused one is chosen only when none is flowing,
+// and then the publisher is asked to resume it.
+func (t *UpTrack) bestLayer(want Layer) Layer {
+	if want == LayerNone {
+		return LayerNone
+	}
+	now := t.owner.engine.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, live := range []bool{true, false} {
+		ok := func(l *layer) bool { return l != nil && (!live || now-l.lastArrival.Load() < liveFor) }
+		for i := min(want, maxLayers-1); i >= 0; i-- {
+			if ok(t.layers[i]) {
+				return i
+			}
 		}
-		for _, p := range pkts {
-			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == t.ssrc {
-				t.reports.set(sr.NTPTime, sr.RTPTime, t.owner.engine.now())
+		for i := want + 1; i < maxLayers; i++ {
+			if ok(t.layers[i]) {
+				return i
 			}
 		}
 	}
+	return LayerNone
 }
 
-// RequestKeyframe asks the publisher for a keyframe, at most once per
-// keyframeInterval whoever asks.
-func (t *UpTrack) RequestKeyframe() {
-	if t.kind != webrtc.RTPCodecTypeVideo {
+// RequestKeyframe asks the publisher for a keyframe on a layer, at most once
+// per keyframeInterval whoever asks.
+func (t *UpTrack) RequestKeyframe(i Layer) {
+	l := t.layer(i)
+	if l == nil || t.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
 	now := t.owner.engine.now()
-	last := t.lastKeyframe.Load()
-	if last != 0 && now-last < int64(keyframeInterval) || !t.lastKeyframe.CompareAndSwap(last, now) {
+	last := l.lastKeyframe.Load()
+	if last != 0 && now-last < int64(keyframeInterval) || !l.lastKeyframe.CompareAndSwap(last, now) {
 		return
 	}
-	if err := t.owner.writePublisherRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: t.ssrc}}); err != nil {
+	if err := t.owner.writePublisherRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}}); err != nil {
 		t.log.Debug("keyframe request not sent", "err", err)
 	}
 }
@@ -206,7 +203,6 @@ func (t *UpTrack) addDown(d *DownTrack) bool {
 
 func (t *UpTrack) removeDown(d *DownTrack) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	old := *t.downs.Load()
 	next := make([]*DownTrack, 0, len(old))
 	for _, x := range old {
@@ -215,6 +211,8 @@ func (t *UpTrack) removeDown(d *DownTrack) {
 		}
 	}
 	t.downs.Store(&next)
+	t.mu.Unlock()
+	t.updateWanted()
 }
 
 // RemoveSubscribers stops forwarding the track to anyone; the publisher keeps
@@ -227,59 +225,70 @@ func (t *UpTrack) RemoveSubscribers() {
 	for _, d := range downs {
 		d.subscriber.Unsubscribe(t)
 	}
+	t.updateWanted()
 }
 
-func (t *UpTrack) close() {
+// updateWanted works out the highest layer any subscriber wants and tells
+// the publisher when it changes, so that it stops encoding what nobody
+// receives.
+func (t *UpTrack) updateWanted() {
+	if t.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	wanted := LayerNone
+	for _, d := range *t.downs.Load() {
+		wanted = max(wanted, Layer(d.want.Load()))
+	}
 	t.mu.Lock()
-	t.closed = true
+	defer t.mu.Unlock()
+	if wanted != t.wanted && !t.closed {
+		t.wanted = wanted
+		t.owner.events.LayersWanted(t, wanted) // under t.mu, so that reports keep their order
+	}
+}
+
+// layersChanged makes every subscriber pick its layer again.
+func (t *UpTrack) layersChanged() {
+	for _, d := range *t.downs.Load() {
+		d.selectLayer()
+	}
+}
+
+// Wanted returns the highest layer a subscriber wants, LayerNone if none.
+func (t *UpTrack) Wanted() Layer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.wanted
+}
+
+// layerEnded is called by a layer's reader when its stream stops; the track
+// ends with its last layer.
+func (t *UpTrack) layerEnded() {
+	t.mu.Lock()
+	t.live--
+	last := t.live == 0 && !t.closed
+	if last {
+		t.closed = true
+	}
 	t.mu.Unlock()
-	t.RemoveSubscribers()
-	t.owner.trackEnded(t)
-}
-
-// rtpTimeAt returns the RTP timestamp and NTP time that correspond to the
-// engine time now, on the publisher's clock when it has sent a sender report.
-func (t *UpTrack) rtpTimeAt(now int64) (rtpTime uint32, ntpTime uint64, ok bool) {
-	rate := int64(t.codec.ClockRate)
-	if rate == 0 {
-		return 0, 0, false
+	if last {
+		t.RemoveSubscribers()
+		t.owner.trackEnded(t)
 	}
-	if ntp, rtpAt, at, known := t.reports.get(); known {
-		elapsed := max(now-at, 0)
-		return rtpAt + uint32(elapsed*rate/int64(time.Second)), ntp + durationToNTP(elapsed), true
+}
+
+// ridLayer maps an RTP stream id to a layer: the web app's q, h and f, else
+// the order in which streams appear.
+func ridLayer(rid string, taken func(Layer) bool) (Layer, bool) {
+	for i, r := range RIDs {
+		if r == rid {
+			return Layer(i), !taken(Layer(i))
+		}
 	}
-	arrival := t.lastArrival.Load()
-	if arrival == 0 {
-		return 0, 0, false
+	for i := range Layer(maxLayers) {
+		if !taken(i) {
+			return i, true
+		}
 	}
-	elapsed := max(now-arrival, 0)
-	return t.lastTimestamp.Load() + uint32(elapsed*rate/int64(time.Second)), t.owner.engine.ntpAt(now), true
-}
-
-// senderClock is the latest mapping a publisher gave between its RTP clock
-// and NTP time.
-type senderClock struct {
-	mu      sync.Mutex
-	ntp     uint64
-	rtpTime uint32
-	at      int64 // engine time of reception
-}
-
-func (c *senderClock) set(ntp uint64, rtpTime uint32, at int64) {
-	c.mu.Lock()
-	c.ntp, c.rtpTime, c.at = ntp, rtpTime, at
-	c.mu.Unlock()
-}
-
-func (c *senderClock) get() (ntp uint64, rtpTime uint32, at int64, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ntp, c.rtpTime, c.at, c.at != 0
-}
-
-// durationToNTP converts nanoseconds to the 32.32 fixed-point NTP format.
-func durationToNTP(d int64) uint64 {
-	secs := uint64(d / int64(time.Second))
-	frac := uint64(d%int64(time.Second)) << 32 / uint64(time.Second)
-	return secs<<32 | frac
+	return LayerNone, false
 }

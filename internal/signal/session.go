@@ -261,6 +261,10 @@ func (s *session) handle(ctx context.Context, msg protocol.Message) *protocol.Er
 		if err := p.SetMuted(m.Source, m.Muted); err != nil {
 			return mediaError(err)
 		}
+	case *protocol.View:
+		if err := p.SetView(m.Tracks); err != nil {
+			return mediaError(err)
+		}
 	}
 	return nil
 }

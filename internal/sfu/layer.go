@@ -1,0 +1,173 @@
+package sfu
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/visio-meet/visio/internal/sfu/packetcache"
+	"github.com/visio-meet/visio/internal/sfu/rtpparse"
+)
+
+// Cache sizes: about 3 s of a 1.5 Mbit/s video and 2.5 s of Opus, enough to
+// repair a loss seen one round trip later, with room for keyframe bursts.
+const (
+	videoCachePackets = 512
+	audioCachePackets = 128
+)
+
+// layer is one RTP stream of a published track.
+type layer struct {
+	track    *UpTrack
+	index    Layer
+	rid      string
+	ssrc     uint32
+	remote   *webrtc.TrackRemote
+	receiver *webrtc.RTPReceiver
+	cache    *packetcache.Cache
+	levelExt uint8 // negotiated id of the audio level extension, 0 if none
+	keyframe func(payload []byte) bool
+
+	lastKeyframe  atomic.Int64 // engine time of the last keyframe request sent
+	lastTimestamp atomic.Uint32
+	lastArrival   atomic.Int64 // engine time of the newest packet
+	reports       senderClock
+}
+
+func newLayer(t *UpTrack, index Layer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *layer {
+	l := &layer{track: t, index: index, rid: remote.RID(), ssrc: uint32(remote.SSRC()), remote: remote, receiver: receiver,
+		keyframe: keyframeDetector(t.codec.MimeType)}
+	size := videoCachePackets
+	if t.kind == webrtc.RTPCodecTypeAudio {
+		size = audioCachePackets
+		for _, ext := range receiver.GetParameters().HeaderExtensions {
+			if ext.URI == audioLevelURI && ext.ID > 0 && ext.ID < 256 {
+				l.levelExt = uint8(ext.ID)
+			}
+		}
+	}
+	l.cache = packetcache.New(size)
+	return l
+}
+
+// run reads the layer's packets until its stream ends, and hands each to the
+// subscribers of the track.
+func (l *layer) run() {
+	defer l.track.layerEnded()
+	t := l.track
+	engine := t.owner.engine
+	buf := make([]byte, packetcache.MaxPacketSize)
+	var h rtpparse.Header
+	var out sendBatch
+	for {
+		n, _, err := l.remote.Read(buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) {
+				t.log.Debug("track read ended", "rid", l.rid, "err", err)
+			}
+			return
+		}
+		pkt := buf[:n]
+		if rtpparse.Parse(pkt, &h) != nil {
+			continue
+		}
+		now := engine.now()
+		l.lastTimestamp.Store(h.Timestamp)
+		l.lastArrival.Store(now)
+		l.cache.Store(h.Seq, pkt)
+		if l.levelExt != 0 {
+			if box := t.levels.Load(); box != nil {
+				if ext, ok := h.Extension(pkt, l.levelExt); ok {
+					if level, _, ok := rtpparse.AudioLevel(ext); ok {
+						box.Observe(level)
+					}
+				}
+			}
+		}
+		// Audio can be joined at any packet.
+		keyframe := t.kind == webrtc.RTPCodecTypeAudio || l.keyframe(pkt[h.PayloadStart:h.PayloadEnd])
+		for _, d := range *t.downs.Load() {
+			d.forward(l, &h, pkt, keyframe, &out)
+		}
+		out.flush()
+	}
+}
+
+// readRTCP takes the publisher's sender reports, which map its RTP clock to
+// wall-clock time so that subscribers can keep audio and video in sync.
+func (l *layer) readRTCP() {
+	buf := make([]byte, packetcache.MaxPacketSize)
+	for {
+		var n int
+		var err error
+		if l.rid != "" {
+			n, _, err = l.receiver.ReadSimulcast(buf, l.rid)
+		} else {
+			n, _, err = l.receiver.Read(buf)
+		}
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == l.ssrc {
+				l.reports.set(sr.NTPTime, sr.RTPTime, l.track.owner.engine.now())
+			}
+		}
+	}
+}
+
+// rtpTimeAt returns the RTP timestamp and NTP time that correspond to the
+// engine time now, on the publisher's clock when it has sent a sender report.
+func (l *layer) rtpTimeAt(now int64) (rtpTime uint32, ntpTime uint64, ok bool) {
+	rate := int64(l.track.codec.ClockRate)
+	if rate == 0 {
+		return 0, 0, false
+	}
+	if ntp, rtpAt, at, known := l.reports.get(); known {
+		elapsed := max(now-at, 0)
+		return rtpAt + uint32(elapsed*rate/int64(time.Second)), ntp + durationToNTP(elapsed), true
+	}
+	arrival := l.lastArrival.Load()
+	if arrival == 0 {
+		return 0, 0, false
+	}
+	elapsed := max(now-arrival, 0)
+	return l.lastTimestamp.Load() + uint32(elapsed*rate/int64(time.Second)), l.track.owner.engine.ntpAt(now), true
+}
+
+// senderClock is the latest mapping a publisher gave between its RTP clock
+// and NTP time.
+type senderClock struct {
+	mu      sync.Mutex
+	ntp     uint64
+	rtpTime uint32
+	at      int64 // engine time of reception
+}
+
+func (c *senderClock) set(ntp uint64, rtpTime uint32, at int64) {
+	c.mu.Lock()
+	c.ntp, c.rtpTime, c.at = ntp, rtpTime, at
+	c.mu.Unlock()
+}
+
+func (c *senderClock) get() (ntp uint64, rtpTime uint32, at int64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ntp, c.rtpTime, c.at, c.at != 0
+}
+
+// durationToNTP converts nanoseconds to the 32.32 fixed-point NTP format.
+func durationToNTP(d int64) uint64 {
+	secs := uint64(d / int64(time.Second))
+	frac := uint64(d%int64(time.Second)) << 32 / uint64(time.Second)
+	return secs<<32 | frac
+}
