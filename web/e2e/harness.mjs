@@ -162,3 +162,25 @@ export async function eventually(check, { timeout = 15000, interval = 250, messa
     await new Promise((r) => setTimeout(r, interval));
   }
 }
+
+// videoFrom reports the video a page receives from a participant's camera:
+// the statistics of the inbound stream feeding the video in their tile.
+export async function videoFrom(page, participantId, source = 'camera') {
+  return page.evaluate(
+    async ([id, src]) => {
+      const el = document.querySelector(`video[data-participant="${id}"][data-source="${src}"]`);
+      const track = el?.srcObject?.getVideoTracks()[0];
+      if (!track) return null;
+      for (const pc of window.__pcs) {
+        const stats = await pc.getStats();
+        for (const r of stats.values()) {
+          if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === track.id) {
+            return { frameHeight: r.frameHeight ?? 0, framesDecoded: r.framesDecoded ?? 0, bytes: r.bytesReceived, tileHeight: el.getBoundingClientRect().height };
+          }
+        }
+      }
+      return null;
+    },
+    [participantId, source],
+  );
+}

@@ -17,7 +17,12 @@ export type ClientMessage =
   | { type: 'answer'; sdp: string }
   | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }
   | { type: 'mute'; source: Source; muted: boolean }
+  | { type: 'view'; tracks: ViewedTrack[] }
   | { type: 'leave' };
+
+// ViewedTrack is a video track shown on screen, with its tile's size in
+// device pixels.
+export interface ViewedTrack { participant: string; source: Source; width: number; height: number }
 
 export type ErrorCode =
   | 'bad_json' | 'unknown_type' | 'invalid_message' | 'too_large' | 'not_joined' | 'already_joined'
@@ -35,5 +40,6 @@ export type ServerMessage =
   | { type: 'offer'; sdp: string; tracks: OfferedTrack[] }
   | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }
   | { type: 'speakers'; active: string; speaking: string[] }
+  | { type: 'layers'; mid: string; active: string[] }
   | { type: 'bye'; reason: LeaveReason }
   | { type: 'error'; code: ErrorCode; message: string; request?: string };

@@ -12,6 +12,7 @@ import {
   type Source,
   type Target,
   type TrackDeclaration,
+  type ViewedTrack,
 } from './protocol';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed';
@@ -45,6 +46,14 @@ export interface InitialMedia {
 
 const rtcConfig: RTCConfiguration = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
 
+// The camera goes out in three layers, so that the server can send each
+// participant the one its tile needs (docs/protocol.md, "Simulcast").
+const cameraEncodings: RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', maxBitrate: 1_500_000 },
+];
+
 export class MeetingSession {
   state: MeetingState = {
     connection: 'connecting',
@@ -68,6 +77,7 @@ export class MeetingSession {
   private inbox: Promise<void> = Promise.resolve();
   private outbox: Promise<void> = Promise.resolve(); // publish negotiations, in order
   private publishAnswer: ((sdp: string) => void) | null = null;
+  private lastView = '';
 
   constructor(
     private room: string,
@@ -130,6 +140,9 @@ export class MeetingSession {
       case 'speakers':
         s.speakers = { active: msg.active, speaking: msg.speaking };
         this.emit();
+        break;
+      case 'layers':
+        await this.setLayers(msg.mid, msg.active);
         break;
       case 'publish_answer':
         this.publishAnswer?.(msg.sdp);
@@ -199,7 +212,19 @@ export class MeetingSession {
   private addTransceiver(source: Source, track: MediaStreamTrack | null) {
     this.pub ??= this.newConnection('publish');
     const kind = source === 'microphone' || source === 'screen_audio' ? 'audio' : 'video';
-    this.transceivers.set(source, this.pub.addTransceiver(track ?? kind, { direction: 'sendonly' }));
+    const init: RTCRtpTransceiverInit = { direction: 'sendonly' };
+    if (source === 'camera') init.sendEncodings = cameraEncodings;
+    this.transceivers.set(source, this.pub.addTransceiver(track ?? kind, init));
+  }
+
+  // setLayers sends only the encodings someone receives.
+  private async setLayers(mid: string, active: string[]) {
+    const tr = this.pub?.getTransceivers().find((t) => t.mid === mid);
+    if (!tr) return;
+    const params = tr.sender.getParameters();
+    if (!params.encodings?.length) return;
+    for (const e of params.encodings) e.active = e.rid ? active.includes(e.rid) : active.length > 0;
+    await tr.sender.setParameters(params);
   }
 
   // declarations lists what we publish: the microphone and camera while
@@ -301,6 +326,15 @@ export class MeetingSession {
   }
 
   // ---- receiving ----
+
+  // setView tells the server which videos are on screen and how large, so
+  // that it sends each at the quality its tile needs and pauses the others.
+  setView(tracks: ViewedTrack[]) {
+    const key = JSON.stringify(tracks);
+    if (key === this.lastView || !this.state.self) return;
+    this.lastView = key;
+    this.send({ type: 'view', tracks });
+  }
 
   private async answerOffer(sdp: string, tracks: OfferedTrack[]) {
     if (!this.sub) {

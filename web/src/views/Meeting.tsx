@@ -3,7 +3,7 @@ import { t, type MessageKey } from '../i18n';
 import { capture, captureScreen } from '../media';
 import type { Participant } from '../protocol';
 import type { MeetingSession, RemoteMedia } from '../session';
-import { Audio, Video } from './media';
+import { Audio, Video, useViewReport } from './media';
 import { CameraIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
 
 interface TileModel {
@@ -39,6 +39,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   const [toast, setToast] = useState<MessageKey | null>(null);
   const [copied, setCopied] = useState(false);
   const known = useRef(new Map<string, string>(s.others.map((p) => [p.id, p.name])));
+  const body = useViewReport(session);
 
   // Screen readers hear who joins and leaves.
   useEffect(() => {
@@ -131,10 +132,15 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
         </span>
       </header>
 
-      <main class="meeting-body">
+      <main class="meeting-body" ref={body}>
         {stage && (
           <section class="stage" aria-label={t('meeting.screenOf', { name: stage.name })}>
-            <Video track={stage.track} label={t('meeting.screenOf', { name: stage.name })} class="screen" />
+            <Video
+              track={stage.track}
+              label={t('meeting.screenOf', { name: stage.name })}
+              class="screen"
+              of={stage.id === self?.id ? undefined : { participant: stage.id, source: 'screen' }}
+            />
           </section>
         )}
         {count === 1 && !stage && <p class="alone">{t('meeting.alone')}</p>}
@@ -219,7 +225,7 @@ function Tile({ tile }: { tile: TileModel }) {
   return (
     <li class={classes} data-participant={tile.id} data-self={tile.self ? 'true' : undefined} aria-label={tile.name}>
       {tile.camera ? (
-        <Video track={tile.camera} mirrored={tile.self} label={tile.name} />
+        <Video track={tile.camera} mirrored={tile.self} label={tile.name} of={tile.self ? undefined : { participant: tile.id, source: 'camera' }} />
       ) : (
         <div class="avatar" aria-label={t('meeting.cameraOff')} role="img">
           <span aria-hidden="true">{initials(tile.name)}</span>

@@ -1,4 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
+import type { Source, ViewedTrack } from '../protocol';
+import type { MeetingSession } from '../session';
 
 // streamOf keeps one MediaStream per track, so that re-renders do not
 // restart playback.
@@ -12,7 +14,14 @@ function streamOf(track: MediaStreamTrack): MediaStream {
   return s;
 }
 
-export function Video({ track, mirrored, label, class: cls }: { track: MediaStreamTrack; mirrored?: boolean; label: string; class?: string }) {
+// VideoOf names a remote video: whose, and which source. The meeting reports
+// the size of such videos to the server (useViewReport).
+export interface VideoOf {
+  participant: string;
+  source: Source;
+}
+
+export function Video({ track, mirrored, label, class: cls, of }: { track: MediaStreamTrack; mirrored?: boolean; label: string; class?: string; of?: VideoOf }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     const v = ref.current;
@@ -21,7 +30,18 @@ export function Video({ track, mirrored, label, class: cls }: { track: MediaStre
       v.play().catch(() => {}); // autoplay is allowed after the user's click on Join
     }
   }, [track]);
-  return <video ref={ref} class={`${cls ?? ''}${mirrored ? ' mirrored' : ''}`} autoplay playsInline muted aria-label={label} />;
+  return (
+    <video
+      ref={ref}
+      class={`${cls ?? ''}${mirrored ? ' mirrored' : ''}`}
+      autoplay
+      playsInline
+      muted
+      aria-label={label}
+      data-participant={of?.participant}
+      data-source={of?.source}
+    />
+  );
 }
 
 // Audio plays a remote audio track; it has no visible element.
@@ -35,4 +55,50 @@ export function Audio({ track, participant }: { track: MediaStreamTrack; partici
     }
   }, [track]);
   return <audio ref={ref} autoplay data-participant={participant} />;
+}
+
+// useViewReport watches the remote videos inside the returned element and
+// tells the server, shortly after the layout settles, which are shown and
+// how large they are in device pixels.
+export function useViewReport(session: MeetingSession) {
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const root = ref.current;
+    if (!root) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const videos = () => [...root.querySelectorAll<HTMLVideoElement>('video[data-source]')];
+    const report = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const ratio = window.devicePixelRatio || 1;
+        const tracks: ViewedTrack[] = [];
+        for (const v of videos()) {
+          const box = v.getBoundingClientRect();
+          if (box.width === 0 || box.height === 0) continue;
+          tracks.push({
+            participant: v.dataset.participant!,
+            source: v.dataset.source as Source,
+            width: Math.round(box.width * ratio),
+            height: Math.round(box.height * ratio),
+          });
+        }
+        session.setView(tracks);
+      }, 200);
+    };
+    const sizes = new ResizeObserver(report);
+    const observeAll = () => {
+      sizes.disconnect();
+      videos().forEach((v) => sizes.observe(v));
+      report();
+    };
+    const changes = new MutationObserver(observeAll);
+    changes.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-source'] });
+    observeAll();
+    return () => {
+      clearTimeout(timer);
+      sizes.disconnect();
+      changes.disconnect();
+    };
+  }, [session]);
+  return ref;
 }
