@@ -35,6 +35,9 @@ type Options struct {
 	// (subscribe tells which one), for example to count media without
 	// decrypting it. BlockMedia and DropIncoming then have no effect.
 	WrapConn func(conn *net.UDPConn, subscribe bool) net.PacketConn
+	// DownlinkKbps, when set, makes the subscribe connection a narrow link of
+	// that rate, which queues up to 100 ms and drops the rest.
+	DownlinkKbps int
 	// Simulcast makes the camera go out in three layers (q, h and f at 150,
 	// 500 and 1,500 kbit/s), as the web app sends it.
 	Simulcast bool

@@ -38,23 +38,55 @@ func newMediaStack(c *Client) (*mediaStack, error) {
 
 // blackholeConn drops all traffic while blocked is set, and when dropEvery
 // is set, every dropEvery-th incoming RTP packet (as a lossy link would).
+//
+// It embeds the socket as a net.PacketConn only, so that Pion's UDP mux
+// cannot see the socket's netip read and write methods, which would bypass
+// these.
 type blackholeConn struct {
-	*net.UDPConn
+	net.PacketConn
 	blocked   *atomic.Bool
 	dropEvery *atomic.Uint32
 	count     uint32
+	downlink  *tokenBucket // nil: no limit
+}
+
+// tokenBucket passes packets at a rate, as a narrow link does: it holds
+// them up to 100 ms (in the socket's buffer: the reader waits) and drops
+// what would wait longer, like tc's tbf with "latency 100ms".
+type tokenBucket struct {
+	bytesPerSecond float64
+	tokens         float64 // negative: bytes queued
+	last           time.Time
+}
+
+const bucketQueue = 100 * time.Millisecond
+
+// pass waits as the queue would, and reports whether the packet survives.
+func (b *tokenBucket) pass(size int) bool {
+	now := time.Now()
+	burst := b.bytesPerSecond / 100 // 10 ms of the rate
+	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*b.bytesPerSecond)
+	b.last = now
+	if -b.tokens+float64(size) > b.bytesPerSecond*bucketQueue.Seconds() {
+		return false
+	}
+	b.tokens -= float64(size)
+	if b.tokens < 0 {
+		time.Sleep(time.Duration(-b.tokens / b.bytesPerSecond * float64(time.Second)))
+	}
+	return true
 }
 
 func (b *blackholeConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if b.blocked.Load() {
 		return len(p), nil
 	}
-	return b.UDPConn.WriteTo(p, addr)
+	return b.PacketConn.WriteTo(p, addr)
 }
 
 func (b *blackholeConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
-		n, addr, err := b.UDPConn.ReadFrom(p)
+		n, addr, err := b.PacketConn.ReadFrom(p)
 		if err != nil {
 			return n, addr, err
 		}
@@ -66,6 +98,9 @@ func (b *blackholeConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			if b.count%every == 0 {
 				continue
 			}
+		}
+		if b.downlink != nil && isRTP(p[:n]) && !b.downlink.pass(n+28) {
+			continue
 		}
 		return n, addr, err
 	}
@@ -83,6 +118,8 @@ func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(3*time.Second, 10*time.Second, time.Second)
+	// As browsers do: retransmissions arrive well behind newer packets.
+	se.SetSRTPReplayProtectionWindow(1024)
 	if m.c.opts.TCPOnly {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
 		api, err := newAPI(se)
@@ -95,10 +132,15 @@ func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client media socket: %w", err)
 	}
-	var conn net.PacketConn = &blackholeConn{UDPConn: udp, blocked: &m.blackhole, dropEvery: &atomic.Uint32{}}
+	bh := &blackholeConn{PacketConn: udp, blocked: &m.blackhole, dropEvery: &atomic.Uint32{}}
 	if lossy {
-		conn.(*blackholeConn).dropEvery = &m.dropEvery
+		bh.dropEvery = &m.dropEvery
+		if kbps := m.c.opts.DownlinkKbps; kbps > 0 {
+			rate := float64(kbps) * 1000 / 8
+			bh.downlink = &tokenBucket{bytesPerSecond: rate, last: time.Now()}
+		}
 	}
+	var conn net.PacketConn = bh
 	if m.c.opts.WrapConn != nil {
 		conn = m.c.opts.WrapConn(udp, lossy)
 	}
@@ -268,6 +310,7 @@ type ReceivedTrack struct {
 	keyframes     int
 	senderReports int
 	layer         int // of the latest video packet, -1 when not marked
+	layerPackets  [3]int
 	last          time.Time
 	seen          [65536 / 64]uint64 // which sequence numbers arrived
 	first         uint16
@@ -282,7 +325,8 @@ type TrackStats struct {
 	// Layer is the simulcast layer of the latest video packet, from 0 (the
 	// lowest), or -1 when the publisher sends no simulcast.
 	Layer         int
-	SenderReports int // RTCP sender reports received for the track
+	LayerPackets  [3]int // packets received of each simulcast layer
+	SenderReports int    // RTCP sender reports received for the track
 	// Missing counts sequence numbers that never arrived, not counting the
 	// newest 50, which a retransmission may still repair.
 	Missing int
@@ -299,7 +343,7 @@ func (r *ReceivedTrack) stats() TrackStats {
 			missing++
 		}
 	}
-	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, SenderReports: r.senderReports, Layer: r.layer,
+	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, SenderReports: r.senderReports, Layer: r.layer, LayerPackets: r.layerPackets,
 		Missing: missing, Last: r.last}
 }
 
@@ -351,6 +395,9 @@ func (r *ReceivedTrack) read(remote *webrtc.TrackRemote) {
 			}
 			if len(p.Payload) > layerMarkOffset {
 				r.layer = int(p.Payload[layerMarkOffset]) - 1
+				if r.layer >= 0 && r.layer < len(r.layerPackets) {
+					r.layerPackets[r.layer]++
+				}
 			}
 		}
 		r.last = time.Now()

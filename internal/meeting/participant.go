@@ -32,7 +32,14 @@ type Participant struct {
 	// Guarded by meeting.mu.
 	declared  map[string]protocol.TrackDeclaration // by mid, as the client last declared them
 	published map[protocol.Source]*publication     // declared tracks whose media has started
+	view      map[viewedTrack]sfu.Layer            // what the client shows; nil until it says
 	left      bool
+}
+
+// viewedTrack names a track in a client's view.
+type viewedTrack struct {
+	participant ParticipantID
+	source      protocol.Source
 }
 
 type publication struct {
@@ -144,6 +151,7 @@ func (p *Participant) publishLocked(src protocol.Source, t *sfu.UpTrack) {
 	for _, o := range m.participants {
 		if o != p {
 			o.subscribeLocked(t)
+			o.applyViewLocked() // the client may show the track already
 		}
 	}
 	p.log.Debug("track published", "source", src, "track", t.ID())
@@ -306,26 +314,37 @@ func (e peerEvents) LayersWanted(t *sfu.UpTrack, highest sfu.Layer) {
 }
 
 // SetView tells which video tracks the participant shows, and how large.
+// Tracks not published yet are kept, and take effect when they are.
 func (p *Participant) SetView(tracks []protocol.ViewedTrack) error {
 	m := p.meeting
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if p.left {
-		m.mu.Unlock()
 		return ErrLeft
 	}
-	view := make(map[*sfu.UpTrack]sfu.Layer, len(tracks))
+	p.view = make(map[viewedTrack]sfu.Layer, len(tracks))
 	for _, v := range tracks {
-		owner := m.findLocked(ParticipantID(v.Participant))
-		if owner == nil {
-			continue // they left meanwhile
-		}
-		if pub, ok := owner.published[v.Source]; ok {
-			view[pub.track] = layerForTile(v.Height)
+		p.view[viewedTrack{ParticipantID(v.Participant), v.Source}] = layerForTile(v.Height)
+	}
+	p.applyViewLocked()
+	return nil
+}
+
+// applyViewLocked tells the media plane which of the tracks it receives the
+// participant shows.
+func (p *Participant) applyViewLocked() {
+	if p.view == nil {
+		return
+	}
+	resolved := make(map[*sfu.UpTrack]sfu.Layer, len(p.view))
+	for v, layer := range p.view {
+		if owner := p.meeting.findLocked(v.participant); owner != nil {
+			if pub, ok := owner.published[v.source]; ok {
+				resolved[pub.track] = layer
+			}
 		}
 	}
-	m.mu.Unlock()
-	p.peer.SetView(view)
-	return nil
+	p.peer.SetView(resolved)
 }
 
 // layerForTile picks the simulcast layer for a tile of that height in

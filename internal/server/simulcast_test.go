@@ -3,6 +3,7 @@ package server
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/visio-meet/visio/internal/client"
 	"github.com/visio-meet/visio/internal/room"
@@ -77,4 +78,52 @@ func TestSimulcastLayerFollowsTheTileSize(t *testing.T) {
 		}
 	}
 	asksForLayers(t, alice, []string{}, "an unwatched camera is not paused")
+}
+
+func TestASubscriberOnANarrowLinkGetsALowerLayer(t *testing.T) {
+	srv := startServer(t)
+	ctx := testContext(t)
+	code := room.NewCode()
+	alice := srv.joinWith(t, ctx, client.Options{Room: string(code), Name: "Alice", Simulcast: true}, mic, camera)
+	bob := srv.join(t, ctx, code, "Bob")
+	carol := srv.joinWith(t, ctx, client.Options{Room: string(code), Name: "Carol on a narrow link", DownlinkKbps: 1000})
+
+	// Both show Alice large: Bob gets the full layer; Carol's link cannot
+	// carry it (1.5 Mbit/s), so she gets a lower one, and keeps receiving.
+	// Now and then the server tries the full layer again for her (a probe),
+	// so most, not all, of what she gets is of the lower layers.
+	receivesLayer(t, bob, alice, 2, "wide link")
+	receivesLayer(t, carol, alice, 1, "narrow link")
+	key := client.TrackKey{Participant: alice.ID(), Source: camera}
+	before := carol.State().Received[key]
+	bobBefore := bob.State().Received[key]
+	time.Sleep(4 * time.Second)
+	after := carol.State().Received[key]
+	lower := after.LayerPackets[0] + after.LayerPackets[1] - before.LayerPackets[0] - before.LayerPackets[1]
+	full := after.LayerPackets[2] - before.LayerPackets[2]
+	if lower < 100 || full > lower/4 {
+		t.Fatalf("on the narrow link, in 4 s: %d packets of the lower layers, %d of the full one", lower, full)
+	}
+	bobAfter := bob.State().Received[key]
+	if got := bobAfter.LayerPackets[2] - bobBefore.LayerPackets[2]; got < bobAfter.Packets-bobBefore.Packets {
+		t.Fatalf("Bob, on a wide link, got %d of %d packets from the full layer", got, bobAfter.Packets-bobBefore.Packets)
+	}
+}
+
+func TestAViewMayNameATrackBeforeItIsPublished(t *testing.T) {
+	srv := startServer(t)
+	ctx := testContext(t)
+	code := room.NewCode()
+	alice := srv.join(t, ctx, code, "Alice")
+	bob := srv.join(t, ctx, code, "Bob")
+	// Bob's app lays out Alice's tile as soon as it knows her camera is
+	// coming, before the server has her first packet.
+	if err := bob.SetView(ctx, map[client.TrackKey]int{{Participant: alice.ID(), Source: camera}: 360}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := alice.Publish(ctx, camera); err != nil {
+		t.Fatal(err)
+	}
+	receiving(t, ctx, bob, alice, 50, camera)
 }

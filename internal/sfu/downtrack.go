@@ -1,15 +1,12 @@
 package sfu
 
 import (
-	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
-	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/visio-meet/visio/internal/sfu/packetcache"
@@ -30,11 +27,13 @@ type DownTrack struct {
 	sender     *webrtc.RTPSender
 	binding    atomic.Pointer[binding]
 
-	want   atomic.Int32 // highest layer the subscriber should get (view and bandwidth)
+	want   atomic.Int32 // highest layer the subscriber's view asks for
+	limit  atomic.Int32 // highest layer its bandwidth allows (see Peer.allocate)
 	target atomic.Int32 // layer chosen among those the publisher sends; LayerNone pauses
 
-	// mu guards the forwarding state: around a move, the readers of two
-	// layers call forward at the same time.
+	// mu guards the forwarding and sending state: around a move, the readers
+	// of two layers call forward at the same time, and the RTCP goroutine
+	// retransmits.
 	mu      sync.Mutex
 	current Layer // layer being forwarded; LayerNone until a keyframe starts it
 	offsets streamOffsets
@@ -45,22 +44,18 @@ type DownTrack struct {
 		at  int64 // engine time
 	}
 	history [4]segment // recent moves, newest first, to answer NACKs
-	header  rtp.Header // for Pion's path
+	out     sendState
+
+	resent [64]resentPacket // guarded by mu
 
 	// retransmit is used only by this track's RTCP goroutine.
 	retransmit struct {
-		header rtp.Header
 		parsed rtpparse.Header
 		buf    [packetcache.MaxPacketSize]byte
 		sealed [sealedPacketSize]byte
 	}
 
-	// The fast path's SRTP state, shared by the readers and the RTCP goroutine.
-	roc        atomic.Uint32 // wraps of the sequence numbers sent
-	srtpMu     sync.Mutex
-	srtp       *srtp.Context
-	srtpKeys   *srtpKeys
-	sealHeader rtp.Header
+	roc atomic.Uint32 // wraps of the sequence numbers sent, for SRTP
 
 	packets atomic.Uint32
 	octets  atomic.Uint32
@@ -86,12 +81,14 @@ type segment struct {
 type binding struct {
 	ssrc        uint32
 	payloadType uint8
+	transportCC uint8 // id of the transport-wide sequence number extension, 0 if none
 	writer      webrtc.TrackLocalWriter
 }
 
 func newDownTrack(up *UpTrack, subscriber *Peer) *DownTrack {
 	d := &DownTrack{up: up, subscriber: subscriber, current: LayerNone}
 	d.want.Store(int32(LayerNone))
+	d.limit.Store(int32(LayerHigh))
 	d.target.Store(int32(LayerNone))
 	return d
 }
@@ -101,7 +98,13 @@ func newDownTrack(up *UpTrack, subscriber *Peer) *DownTrack {
 func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
 		if codecMatches(c, d.up.codec) {
-			d.binding.Store(&binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(c.PayloadType), writer: ctx.WriteStream()})
+			b := &binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(c.PayloadType), writer: ctx.WriteStream()}
+			for _, ext := range ctx.HeaderExtensions() {
+				if ext.URI == transportCCURI && ext.ID > 0 && ext.ID < 15 {
+					b.transportCC = uint8(ext.ID)
+				}
+			}
+			d.binding.Store(b)
 			if t := Layer(d.target.Load()); t != LayerNone && d.subscriber.subConnected.Load() {
 				d.up.RequestKeyframe(t) // the subscriber cannot decode until the next keyframe
 			}
@@ -166,9 +169,19 @@ func (d *DownTrack) setWant(want Layer) {
 	d.selectLayer()
 }
 
+// setLimit records the highest layer the subscriber's bandwidth allows,
+// and reports whether that changed.
+func (d *DownTrack) setLimit(limit Layer) bool {
+	if Layer(d.limit.Swap(int32(limit))) == limit {
+		return false
+	}
+	d.selectLayer()
+	return true
+}
+
 // selectLayer picks the target layer again, as layers come and go.
 func (d *DownTrack) selectLayer() {
-	target := d.up.bestLayer(Layer(d.want.Load()))
+	target := d.up.bestLayer(min(Layer(d.want.Load()), Layer(d.limit.Load())))
 	if old := Layer(d.target.Swap(int32(target))); old == target {
 		return
 	}
@@ -178,11 +191,12 @@ func (d *DownTrack) selectLayer() {
 	}
 }
 
-// forward sends one packet from layer l. h describes pkt, which belongs to
-// the layer's reader: forward may overwrite the publisher's header, which is
-// no longer needed, but not the payload, which every subscriber shares.
-// Packets on the fast path wait in out until the fan-out ends.
-func (d *DownTrack) forward(l *layer, h *rtpparse.Header, pkt []byte, keyframe bool, out *sendBatch) {
+// forward sends one packet from layer l, which arrived at now. h describes
+// pkt, which belongs to the layer's reader: forward may overwrite the
+// publisher's header, which is no longer needed, but not the payload, which
+// every subscriber shares. Packets on the fast path wait in out until the
+// fan-out ends.
+func (d *DownTrack) forward(l *layer, h *rtpparse.Header, pkt []byte, keyframe bool, now int64, out *sendBatch) {
 	b := d.binding.Load()
 	if b == nil || !d.subscriber.subConnected.Load() {
 		return // a keyframe sent now would be lost, and the picture stay black
@@ -200,24 +214,12 @@ func (d *DownTrack) forward(l *layer, h *rtpparse.Header, pkt []byte, keyframe b
 			}
 			return
 		}
-		d.moveTo(l, h)
+		d.moveTo(l, h, now)
 	}
 	seq, ts := h.Seq+d.offsets.seq, h.Timestamp+d.offsets.ts
-	d.noteSent(seq, ts, l.track.owner.engine.now())
+	d.noteSent(seq, ts, now)
+	n := d.send(b, seq, ts, h, pkt, now, out)
 	d.mu.Unlock()
-
-	var n int
-	if f := d.subscriber.fast.Load(); f != nil {
-		q, slot := out.slot(f.socket)
-		sealed, err := d.seal(slot, f, b, seq, ts, h, pkt)
-		if err != nil {
-			return
-		}
-		q.commit(sealed, f.addr)
-		n = h.PayloadEnd - h.PayloadStart
-	} else {
-		n = d.write(b, &d.header, seq, ts, h, pkt)
-	}
 	if n > 0 {
 		d.packets.Add(1)
 		d.octets.Add(uint32(n))
@@ -226,9 +228,9 @@ func (d *DownTrack) forward(l *layer, h *rtpparse.Header, pkt []byte, keyframe b
 
 // moveTo starts forwarding layer l at packet h, a keyframe, and chooses
 // offsets that make its numbers follow those already sent. d.mu is held.
-func (d *DownTrack) moveTo(l *layer, h *rtpparse.Header) {
+func (d *DownTrack) moveTo(l *layer, h *rtpparse.Header, now int64) {
 	if d.sent.any {
-		elapsed := max(l.track.owner.engine.now()-d.sent.at, 0)
+		elapsed := max(now-d.sent.at, 0)
 		ticks := max(uint32(elapsed*int64(l.track.codec.ClockRate)/int64(time.Second)), 1)
 		d.offsets = streamOffsets{seq: d.sent.seq + 1 - h.Seq, ts: d.sent.ts + ticks - h.Timestamp}
 	}
@@ -248,60 +250,6 @@ func (d *DownTrack) noteSent(seq uint16, ts uint32, now int64) {
 		d.sent.seq, d.sent.ts = seq, ts
 	}
 	d.sent.any, d.sent.at = true, now
-}
-
-// rtpHeaderLen is the size of the header the server writes: no CSRC, no
-// extension.
-const rtpHeaderLen = 12
-
-// seal writes this subscriber's header over the end of the publisher's,
-// just before the payload, and encrypts header, payload and padding into
-// dst. The payload is read in place: nothing is copied per subscriber.
-func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, seq uint16, ts uint32, h *rtpparse.Header, pkt []byte) ([]byte, error) {
-	plain := pkt[h.PayloadStart-rtpHeaderLen:]
-	plain[0] = 0x80
-	if h.PayloadEnd < len(pkt) {
-		plain[0] |= 0x20 // padding
-	}
-	plain[1] = b.payloadType
-	if h.Marker {
-		plain[1] |= 0x80
-	}
-	binary.BigEndian.PutUint16(plain[2:], seq)
-	binary.BigEndian.PutUint32(plain[4:], ts)
-	binary.BigEndian.PutUint32(plain[8:], b.ssrc)
-
-	d.srtpMu.Lock()
-	defer d.srtpMu.Unlock()
-	if d.srtpKeys != f.keys {
-		ctx, err := f.keys.newContext()
-		if err != nil {
-			return nil, err
-		}
-		ctx.SetROC(b.ssrc, d.roc.Load())
-		d.srtp, d.srtpKeys = ctx, f.keys
-	}
-	return d.srtp.EncryptRTP(dst, plain, &d.sealHeader)
-}
-
-// write rewrites the publisher's header for this subscriber into hdr and
-// sends it through Pion with the payload, which stays where it is. Header
-// extensions are dropped: their ids were negotiated with the publisher, not
-// the subscriber.
-func (d *DownTrack) write(b *binding, hdr *rtp.Header, seq uint16, ts uint32, h *rtpparse.Header, pkt []byte) int {
-	hdr.Version = 2
-	hdr.Marker = h.Marker
-	hdr.PayloadType = b.payloadType
-	hdr.SequenceNumber = seq
-	hdr.Timestamp = ts
-	hdr.SSRC = b.ssrc
-	hdr.Padding = h.PayloadEnd < len(pkt)
-	hdr.PaddingSize = byte(len(pkt) - h.PayloadEnd)
-	payload := pkt[h.PayloadStart:h.PayloadEnd]
-	if _, err := b.writer.WriteRTP(hdr, payload); err != nil {
-		return 0
-	}
-	return len(payload)
 }
 
 // readRTCP handles what the subscriber says about the track until the sender
@@ -343,6 +291,8 @@ func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 					return true
 				})
 			}
+		case *rtcp.TransportLayerCC:
+			d.subscriber.bwe.OnFeedback(p, d.up.owner.engine.now()/1000)
 		case *rtcp.ReceiverReport:
 			for _, r := range p.Reports {
 				if r.SSRC == b.ssrc {
@@ -351,36 +301,6 @@ func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 			}
 		}
 	}
-}
-
-// resend answers a NACK from the cache of the layer that carried seq.
-func (d *DownTrack) resend(b *binding, seq uint16) {
-	d.mu.Lock()
-	var seg segment
-	for _, s := range d.history {
-		if s.valid && seq-s.start < 0x8000 {
-			seg = s
-			break
-		}
-	}
-	d.mu.Unlock()
-	l := d.up.layer(seg.layer)
-	if !seg.valid || l == nil {
-		return
-	}
-	rt := &d.retransmit
-	n := l.cache.Get(seq-seg.offsets.seq, rt.buf[:])
-	if n == 0 || rtpparse.Parse(rt.buf[:n], &rt.parsed) != nil {
-		return
-	}
-	ts := rt.parsed.Timestamp + seg.offsets.ts
-	if f := d.subscriber.fast.Load(); f != nil {
-		if sealed, err := d.seal(rt.sealed[:0], f, b, seq, ts, &rt.parsed, rt.buf[:n]); err == nil {
-			_, _ = f.socket.conn.WriteToUDPAddrPort(sealed, f.addrKey)
-		}
-		return
-	}
-	d.write(b, &rt.header, seq, ts, &rt.parsed, rt.buf[:n])
 }
 
 // senderReport describes what was sent so far, for RTCP.
@@ -400,67 +320,4 @@ func (d *DownTrack) senderReport(now int64) (*rtcp.SenderReport, bool) {
 	d.stats.sentReport(ntpTime, now)
 	return &rtcp.SenderReport{SSRC: b.ssrc, NTPTime: ntpTime, RTPTime: rtpTime + offsets.ts,
 		PacketCount: packets, OctetCount: d.octets.Load()}, true
-}
-
-// Stats is what a subscriber reported about a track it receives.
-type Stats struct {
-	PacketsSent  uint32
-	FractionLost float64 // 0 to 1, over the subscriber's last report interval
-	Jitter       uint32  // in RTP timestamp units
-	RTTMillis    float64 // 0 until measured
-}
-
-// Stats returns the latest figures for this track.
-func (d *DownTrack) Stats() Stats {
-	s := d.stats.snapshot()
-	s.PacketsSent = d.packets.Load()
-	return s
-}
-
-// receiverStats keeps the subscriber's receiver reports. The round-trip time
-// needs the time each sender report left, found by its NTP middle bits.
-type receiverStats struct {
-	mu     sync.Mutex
-	latest Stats
-	sent   [4]struct {
-		lsr uint32
-		at  int64
-	}
-	next int
-}
-
-func (s *receiverStats) sentReport(ntpTime uint64, at int64) {
-	s.mu.Lock()
-	s.sent[s.next] = struct {
-		lsr uint32
-		at  int64
-	}{uint32(ntpTime >> 16), at}
-	s.next = (s.next + 1) % len(s.sent)
-	s.mu.Unlock()
-}
-
-func (s *receiverStats) update(r rtcp.ReceptionReport, now int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latest.FractionLost = float64(r.FractionLost) / 256
-	s.latest.Jitter = r.Jitter
-	if r.LastSenderReport == 0 {
-		return
-	}
-	for _, sent := range s.sent {
-		if sent.lsr == r.LastSenderReport && sent.at != 0 {
-			// DLSR is in units of 1/65536 s.
-			rtt := float64(now-sent.at)/1e6 - float64(r.Delay)*1000/65536
-			if rtt >= 0 {
-				s.latest.RTTMillis = rtt
-			}
-			return
-		}
-	}
-}
-
-func (s *receiverStats) snapshot() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.latest
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"net"
 	"testing"
 	"time"
@@ -124,6 +125,23 @@ func fastFixture(t testing.TB) (*UpTrack, *DownTrack, *net.UDPConn, *srtp.Contex
 	return up, d, recv, remote
 }
 
+// receiveSealed reads one packet on the subscriber's socket and decrypts it.
+func receiveSealed(t *testing.T, recv *net.UDPConn, remote *srtp.Context) (rtp.Header, []byte, int) {
+	t.Helper()
+	buf := make([]byte, 1600)
+	_ = recv.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := recv.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h rtp.Header
+	plain, err := remote.DecryptRTP(nil, buf[:n], &h)
+	if err != nil {
+		t.Fatalf("the subscriber cannot decrypt: %v", err)
+	}
+	return h, plain, n
+}
+
 func TestFastPathSendsWhatTheSubscriberCanDecrypt(t *testing.T) {
 	up, d, recv, remote := fastFixture(t)
 	payload := []byte("frame data shared by every subscriber")
@@ -134,17 +152,7 @@ func TestFastPathSendsWhatTheSubscriberCanDecrypt(t *testing.T) {
 		if !bytes.Contains(pkt, payload) {
 			t.Fatal("the fast path changed the shared payload")
 		}
-		buf := make([]byte, 1600)
-		_ = recv.SetReadDeadline(time.Now().Add(2 * time.Second))
-		n, err := recv.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h rtp.Header
-		plain, err := remote.DecryptRTP(nil, buf[:n], &h)
-		if err != nil {
-			t.Fatalf("seq %d: the subscriber cannot decrypt: %v", seq, err)
-		}
+		h, plain, _ := receiveSealed(t, recv, remote)
 		var parsed rtpparse.Header
 		if err := rtpparse.Parse(plain, &parsed); err != nil {
 			t.Fatal(err)
@@ -176,14 +184,14 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 	var h rtpparse.Header
 	var out sendBatch
 	_ = rtpparse.Parse(pkt, &h)
-	d.forward(low(up), &h, pkt, false, &out) // creates the SRTP context and the batch
+	d.forward(low(up), &h, pkt, false, 0, &out) // creates the SRTP context and the batch
 	out.flush()
 	seq := uint16(2)
 	allocs := testing.AllocsPerRun(1000, func() {
 		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
 		seq++
 		_ = rtpparse.Parse(pkt, &h)
-		d.forward(low(up), &h, pkt, false, &out)
+		d.forward(low(up), &h, pkt, false, 0, &out)
 		out.flush()
 	})
 	if allocs != 0 {
@@ -199,8 +207,31 @@ func BenchmarkFastPathSeal(b *testing.B) {
 	bind, f := d.binding.Load(), d.subscriber.fast.Load()
 	dst := make([]byte, 0, sealedPacketSize)
 	for b.Loop() {
-		if _, err := d.seal(dst, f, bind, h.Seq, h.Timestamp, &h, pkt); err != nil {
+		if _, err := d.seal(dst, f, bind, h.Seq, h.Timestamp, 0, &h, pkt); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestPacketsCarryTheTransportWideSequenceNumber(t *testing.T) {
+	up, d, recv, remote := fastFixture(t)
+	d.binding.Store(&binding{ssrc: 555, payloadType: 96, transportCC: 5, writer: discardWriter{}})
+	bare := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: 3, SSRC: 1234}, Payload: []byte("no room before me")}
+	short, err := bare.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first packet has room for the header before its payload; the
+	// second, with no extension of its own, has not.
+	for i, pkt := range [][]byte{publisherPacket(t, 2, []byte("room before me")), short} {
+		receive(t, up, pkt)
+		h, plain, n := receiveSealed(t, recv, remote)
+		ext := h.GetExtension(5)
+		if len(ext) != 2 || binary.BigEndian.Uint16(ext) != uint16(i+1) || !bytes.HasSuffix(plain, pkt[len(pkt)-10:]) {
+			t.Fatalf("packet %d: transport-wide number %v in %+v", i, ext, h)
+		}
+		if _, size, ok := d.subscriber.sent.Lookup(uint16(i + 1)); !ok || size < n {
+			t.Fatalf("packet %d is not in the send history (size %d)", i, size)
 		}
 	}
 }

@@ -37,8 +37,8 @@ func fixture(t testing.TB) (*UpTrack, *DownTrack, *recorder) {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	e := &Engine{log: log, epoch: time.Now()}
-	publisher := e.NewPeer("publisher", nil)
-	subscriber := e.NewPeer("subscriber", nil)
+	publisher := e.NewPeer("publisher", ignoreEvents{})
+	subscriber := e.NewPeer("subscriber", ignoreEvents{})
 	subscriber.subConnected.Store(true)
 	up := &UpTrack{
 		id: "publisher-0", owner: publisher, mid: "0", kind: webrtc.RTPCodecTypeVideo, log: log,
@@ -97,7 +97,7 @@ func receiveOn(t testing.TB, l *layer, pkt []byte) {
 	l.cache.Store(h.Seq, pkt)
 	var out sendBatch
 	for _, d := range *up.downs.Load() {
-		d.forward(l, &h, pkt, l.keyframe(pkt[h.PayloadStart:h.PayloadEnd]), &out)
+		d.forward(l, &h, pkt, l.keyframe(pkt[h.PayloadStart:h.PayloadEnd]), 0, &out)
 	}
 	out.flush()
 }
@@ -110,7 +110,7 @@ func TestForwardRewritesTheHeaderAndSharesThePayload(t *testing.T) {
 	if err := rtpparse.Parse(pkt, &h); err != nil {
 		t.Fatal(err)
 	}
-	d.forward(low(up), &h, pkt, false, &sendBatch{})
+	d.forward(low(up), &h, pkt, false, 0, &sendBatch{})
 
 	got := rec.headers[0]
 	if got.SSRC != 555 || got.PayloadType != 96 || got.SequenceNumber != 7 || got.Timestamp != 21000 || got.Marker != false {
@@ -137,7 +137,7 @@ func TestForwardDoesNotAllocate(t *testing.T) {
 	var h rtpparse.Header
 	_ = rtpparse.Parse(pkt, &h)
 	var out sendBatch
-	if allocs := testing.AllocsPerRun(1000, func() { d.forward(low(up), &h, pkt, false, &out) }); allocs != 0 {
+	if allocs := testing.AllocsPerRun(1000, func() { d.forward(low(up), &h, pkt, false, 0, &out) }); allocs != 0 {
 		t.Fatalf("forwarding allocates %v times per packet", allocs)
 	}
 }
@@ -163,7 +163,7 @@ func BenchmarkForwardTo10Subscribers(b *testing.B) {
 		_ = rtpparse.Parse(pkt, &h)
 		l.cache.Store(h.Seq, pkt)
 		for _, d := range *up.downs.Load() {
-			d.forward(l, &h, pkt, false, &out)
+			d.forward(l, &h, pkt, false, 0, &out)
 		}
 		out.flush()
 	}

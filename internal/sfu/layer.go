@@ -37,6 +37,7 @@ type layer struct {
 	lastTimestamp atomic.Uint32
 	lastArrival   atomic.Int64 // engine time of the newest packet
 	reports       senderClock
+	rate          rateMeter
 }
 
 func newLayer(t *UpTrack, index Layer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *layer {
@@ -79,6 +80,7 @@ func (l *layer) run() {
 		now := engine.now()
 		l.lastTimestamp.Store(h.Timestamp)
 		l.lastArrival.Store(now)
+		l.rate.add(n, now)
 		l.cache.Store(h.Seq, pkt)
 		if l.levelExt != 0 {
 			if box := t.levels.Load(); box != nil {
@@ -92,7 +94,7 @@ func (l *layer) run() {
 		// Audio can be joined at any packet.
 		keyframe := t.kind == webrtc.RTPCodecTypeAudio || l.keyframe(pkt[h.PayloadStart:h.PayloadEnd])
 		for _, d := range *t.downs.Load() {
-			d.forward(l, &h, pkt, keyframe, &out)
+			d.forward(l, &h, pkt, keyframe, now, &out)
 		}
 		out.flush()
 	}
@@ -170,4 +172,39 @@ func durationToNTP(d int64) uint64 {
 	secs := uint64(d / int64(time.Second))
 	frac := uint64(d%int64(time.Second)) << 32 / uint64(time.Second)
 	return secs<<32 | frac
+}
+
+// rateMeter measures a bitrate over the last second, in two half-second
+// buckets. It is written by one goroutine and read by others.
+type rateMeter struct {
+	bucketStart atomic.Int64 // engine time the current bucket began
+	current     atomic.Int64 // bytes in the current bucket
+	previous    atomic.Int64 // bytes in the bucket before
+}
+
+const rateBucket = int64(500 * time.Millisecond)
+
+func (m *rateMeter) add(bytes int, now int64) {
+	start := m.bucketStart.Load()
+	if now-start >= rateBucket {
+		if now-start >= 2*rateBucket {
+			m.previous.Store(0)
+		} else {
+			m.previous.Store(m.current.Load())
+		}
+		m.current.Store(0)
+		m.bucketStart.Store(now)
+	}
+	m.current.Add(int64(bytes))
+}
+
+func (m *rateMeter) bitsPerSecond(now int64) int {
+	age := now - m.bucketStart.Load()
+	if age >= 2*rateBucket {
+		return 0
+	}
+	// The previous bucket covers half a second; the current one, age.
+	bytes := m.previous.Load() + m.current.Load()
+	span := rateBucket + max(age, int64(time.Millisecond))
+	return int(bytes * 8 * int64(time.Second) / span)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/visio-meet/visio/internal/sfu/bwe"
 )
 
 // Errors a client can cause; the signalling layer turns them into protocol
@@ -82,6 +84,10 @@ type Peer struct {
 	ups   map[string]*UpTrack // by mid
 
 	subConnected atomic.Bool
+	transportSeq atomic.Uint32 // the last transport-wide sequence number given, towards this subscriber
+	sent         bwe.History
+	bwe          *bwe.Estimator
+	retransmits  retransmitBudget
 	secrets      dtlsSecrets              // of the subscribe connection's DTLS handshake
 	fast         atomic.Pointer[fastPath] // nil: packets to this peer take Pion's path
 	fastMu       sync.Mutex               // serialises updateFastPath
@@ -101,7 +107,7 @@ type Peer struct {
 // when first needed.
 func (e *Engine) NewPeer(id PeerID, events PeerEvents) *Peer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Peer{
+	p := &Peer{
 		id:        id,
 		engine:    e,
 		events:    events,
@@ -112,7 +118,13 @@ func (e *Engine) NewPeer(id PeerID, events PeerEvents) *Peer {
 		downs:     map[*UpTrack]*DownTrack{},
 		negotiate: make(chan struct{}, 1),
 	}
+	p.bwe = bwe.New(&p.sent)
+	return p
 }
+
+// nextTransportSeq numbers a packet to this subscriber for congestion
+// control feedback.
+func (p *Peer) nextTransportSeq() uint16 { return uint16(p.transportSeq.Add(1)) }
 
 // ID returns the peer's identifier.
 func (p *Peer) ID() PeerID { return p.id }
@@ -432,10 +444,14 @@ func (p *Peer) requestNegotiation() {
 func (p *Peer) subscriberLoop() {
 	reports := time.NewTicker(reportInterval)
 	defer reports.Stop()
+	allocation := time.NewTicker(allocateInterval)
+	defer allocation.Stop()
 	for {
 		select {
 		case <-p.ctx.Done():
 			return
+		case <-allocation.C:
+			p.allocate()
 		case <-reports.C:
 			p.sendReports()
 			for _, d := range p.Subscriptions() {

@@ -169,6 +169,42 @@ func (t *UpTrack) bestLayer(want Layer) Layer {
 	return LayerNone
 }
 
+// nextLayer returns the lowest layer above l that the publisher sends, or
+// LayerNone.
+func (t *UpTrack) nextLayer(l Layer) Layer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := l + 1; i < maxLayers; i++ {
+		if i >= 0 && t.layers[i] != nil {
+			return i
+		}
+	}
+	return LayerNone
+}
+
+// defaultLayerRates are the rates assumed for the layers of a camera until
+// they are measured, in bits per second: those the web app asks for.
+var defaultLayerRates = [maxLayers]int{150_000, 500_000, 1_500_000}
+
+// layerRate returns the measured bitrate of layer i, or what it is assumed
+// to cost when it is not flowing (paused, or just started).
+func (t *UpTrack) layerRate(i Layer) int {
+	l := t.layer(i)
+	if l == nil {
+		return 0
+	}
+	if r := l.rate.bitsPerSecond(t.owner.engine.now()); r > 0 {
+		return r
+	}
+	if t.kind == webrtc.RTPCodecTypeAudio {
+		return 50_000
+	}
+	if len(t.Layers()) == 1 {
+		return defaultLayerRates[LayerHigh] // a camera or screen without simulcast
+	}
+	return defaultLayerRates[i]
+}
+
 // RequestKeyframe asks the publisher for a keyframe on a layer, at most once
 // per keyframeInterval whoever asks.
 func (t *UpTrack) RequestKeyframe(i Layer) {
@@ -228,7 +264,8 @@ func (t *UpTrack) RemoveSubscribers() {
 	t.updateWanted()
 }
 
-// updateWanted works out the highest layer any subscriber wants and tells
+// updateWanted works out the highest layer any subscriber wants (and has
+// the bandwidth for) and tells
 // the publisher when it changes, so that it stops encoding what nobody
 // receives.
 func (t *UpTrack) updateWanted() {
@@ -237,7 +274,7 @@ func (t *UpTrack) updateWanted() {
 	}
 	wanted := LayerNone
 	for _, d := range *t.downs.Load() {
-		wanted = max(wanted, Layer(d.want.Load()))
+		wanted = max(wanted, min(Layer(d.want.Load()), Layer(d.limit.Load())))
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -1,0 +1,69 @@
+package sfu
+
+import (
+	"testing"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/visio-meet/visio/internal/sfu/packetcache"
+)
+
+// simulcastTrack is a published camera with three layers and a subscriber's
+// down track that wants up to want.
+func simulcastTrack(t *testing.T, subscriber *Peer, name string, want Layer) *DownTrack {
+	up, _, _ := fixture(t)
+	up.id = TrackID(name)
+	for _, i := range []Layer{LayerMedium, LayerHigh} {
+		up.addLayer(&layer{track: up, index: i, ssrc: uint32(10 + i), cache: packetcache.New(8), keyframe: vp8KeyframeStart})
+	}
+	d := newDownTrack(up, subscriber)
+	d.want.Store(int32(want))
+	return d
+}
+
+func TestBandwidthIsSharedAudioFirstThenBiggerTiles(t *testing.T) {
+	_, sub, _ := fixture(t)
+	peer := sub.subscriber
+	big := simulcastTrack(t, peer, "big", LayerHigh)
+	middle := simulcastTrack(t, peer, "middle", LayerMedium)
+	small := simulcastTrack(t, peer, "small", LayerLow)
+	audioUp, _, _ := fixture(t)
+	audioUp.kind = webrtc.RTPCodecTypeAudio
+	audio := newDownTrack(audioUp, peer)
+	downs := []*DownTrack{small, audio, middle, big}
+
+	// 1 Mbit/s: 50k of audio, 3 x 150k of lowest layers, then the biggest
+	// tile moves up (350k more); the middle one would need 200k more.
+	limits, missing := peer.share(downs, 1_000_000)
+	if limits[big] != LayerMedium || limits[middle] != LayerLow || limits[small] != LayerHigh || missing != 200_000 {
+		t.Fatalf("1 Mbit/s: big %d, middle %d, small %d (no limit is %d), missing %d", limits[big], limits[middle], limits[small], LayerHigh, missing)
+	}
+	if _, ok := limits[audio]; ok {
+		t.Fatal("audio is limited")
+	}
+
+	// Plenty: nobody is limited and nothing is missing.
+	limits, missing = peer.share(downs, 10_000_000)
+	for _, d := range []*DownTrack{big, middle, small} {
+		if limits[d] != LayerHigh {
+			t.Fatalf("10 Mbit/s: %s limited to %d", d.up.id, limits[d])
+		}
+	}
+	if missing != 0 {
+		t.Fatalf("10 Mbit/s: missing %d", missing)
+	}
+
+	// Too little for any video: the videos pause, the audio goes on.
+	limits, _ = peer.share(downs, 120_000)
+	for _, d := range []*DownTrack{big, middle, small} {
+		if limits[d] != LayerNone {
+			t.Fatalf("120 kbit/s: %s still gets layer %d", d.up.id, limits[d])
+		}
+	}
+
+	// A track limited below what is wanted is sent at the limit.
+	big.setLimit(LayerLow)
+	if Layer(big.target.Load()) != LayerLow {
+		t.Fatalf("limited to the low layer, the target is %d", big.target.Load())
+	}
+}
