@@ -35,6 +35,10 @@ type Options struct {
 	// (subscribe tells which one), for example to count media without
 	// decrypting it. BlockMedia and DropIncoming then have no effect.
 	WrapConn func(conn *net.UDPConn, subscribe bool) net.PacketConn
+	// Relay, when "udp" or "tcp", makes media go only through the server's
+	// TURN relay, over that transport, as from a network that lets nothing
+	// else through.
+	Relay string
 	// DownlinkKbps, when set, makes the subscribe connection a narrow link of
 	// that rate, which queues up to 100 ms and drops the rest.
 	DownlinkKbps int
@@ -57,20 +61,21 @@ type Client struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced on every state change
-	self      protocol.Participant
-	others    map[string]protocol.Participant
-	offered   map[string]protocol.OfferedTrack // by mid on the subscribe connection
-	received  map[TrackKey]*ReceivedTrack
-	errors    []protocol.Error
-	speakers  protocol.Speakers
-	bye       string
-	closed    bool
-	published map[protocol.Source]*publishedTrack
-	pubMids   map[protocol.Source]string
-	layers    map[string][]string // the latest layers message, by mid
-	answers   chan string
+	mu         sync.Mutex
+	changed    chan struct{} // closed and replaced on every state change
+	self       protocol.Participant
+	others     map[string]protocol.Participant
+	offered    map[string]protocol.OfferedTrack // by mid on the subscribe connection
+	received   map[TrackKey]*ReceivedTrack
+	errors     []protocol.Error
+	speakers   protocol.Speakers
+	bye        string
+	closed     bool
+	published  map[protocol.Source]*publishedTrack
+	pubMids    map[protocol.Source]string
+	layers     map[string][]string // the latest layers message, by mid
+	iceServers []protocol.ICEServer
+	answers    chan string
 }
 
 // TrackKey names a received track.
@@ -151,13 +156,14 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 
 // State is a snapshot of what the client knows.
 type State struct {
-	Self     protocol.Participant
-	Others   map[string]protocol.Participant
-	Received map[TrackKey]TrackStats
-	Errors   []protocol.Error
-	Speakers protocol.Speakers
-	Bye      string
-	Closed   bool // the server closed the socket
+	ICEServers []protocol.ICEServer // from the welcome
+	Self       protocol.Participant
+	Others     map[string]protocol.Participant
+	Received   map[TrackKey]TrackStats
+	Errors     []protocol.Error
+	Speakers   protocol.Speakers
+	Bye        string
+	Closed     bool // the server closed the socket
 }
 
 // State returns a snapshot.
@@ -165,7 +171,8 @@ func (c *Client) State() State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
-		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed}
+		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
+		ICEServers: c.iceServers}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -260,6 +267,7 @@ func (c *Client) handle(msg protocol.Message) {
 	switch m := msg.(type) {
 	case *protocol.Welcome:
 		c.self = m.You
+		c.iceServers = m.ICEServers
 		for _, p := range m.Participants {
 			c.others[p.ID] = p
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,13 +121,17 @@ func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
 	se.SetICETimeouts(3*time.Second, 10*time.Second, time.Second)
 	// As browsers do: retransmissions arrive well behind newer packets.
 	se.SetSRTPReplayProtectionWindow(1024)
+	config, err := m.configuration()
+	if err != nil {
+		return nil, err
+	}
 	if m.c.opts.TCPOnly {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
 		api, err := newAPI(se)
 		if err != nil {
 			return nil, err
 		}
-		return api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+		return api.NewPeerConnection(config)
 	}
 	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
 	if err != nil {
@@ -152,7 +157,35 @@ func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	return api.NewPeerConnection(config)
+}
+
+// configuration is the peer connections' configuration: relay only, through
+// the TURN server of the welcome, when Options.Relay says so.
+func (m *mediaStack) configuration() (webrtc.Configuration, error) {
+	config := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle}
+	if m.c.opts.Relay == "" {
+		return config, nil
+	}
+	m.c.mu.Lock()
+	servers := m.c.iceServers
+	m.c.mu.Unlock()
+	for _, s := range servers {
+		var urls []string
+		for _, u := range s.URLs {
+			if strings.HasSuffix(u, "?transport="+m.c.opts.Relay) && strings.HasPrefix(u, "turn:") {
+				urls = append(urls, u)
+			}
+		}
+		if len(urls) > 0 {
+			config.ICEServers = append(config.ICEServers, webrtc.ICEServer{URLs: urls, Username: s.Username, Credential: s.Credential})
+		}
+	}
+	if len(config.ICEServers) == 0 {
+		return config, fmt.Errorf("the server offers no TURN relay over %s", m.c.opts.Relay)
+	}
+	config.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	return config, nil
 }
 
 // addTracks adds one synthetic track per source to the publish connection.

@@ -37,6 +37,17 @@ type Config struct {
 		ICEDisconnectedTimeout time.Duration
 		ICEFailedTimeout       time.Duration
 	}
+	TURN struct {
+		UDPPort       int
+		TCPPort       int
+		TLSPort       int
+		TLSCert       string
+		TLSKey        string
+		Host          string
+		RelayIP       string
+		Secret        string
+		CredentialTTL time.Duration
+	}
 	Rooms struct {
 		MaxParticipants int
 	}
@@ -85,6 +96,24 @@ func settings() []setting {
 			func(c *Config) *time.Duration { return &c.Media.ICEDisconnectedTimeout }, 500*time.Millisecond, time.Minute),
 		durationSetting("media.ice_failed_timeout", "Silence after which a media connection has failed and the participant is removed.",
 			func(c *Config) *time.Duration { return &c.Media.ICEFailedTimeout }, time.Second, 5*time.Minute),
+		intSetting("turn.udp_port", "UDP port of the embedded TURN server, which relays media for clients that cannot reach the media port directly; 0 turns it off.",
+			func(c *Config) *int { return &c.TURN.UDPPort }, 0, 65535),
+		intSetting("turn.tcp_port", "TCP port of the embedded TURN server, for networks that let only TCP out; 0 turns it off.",
+			func(c *Config) *int { return &c.TURN.TCPPort }, 0, 65535),
+		intSetting("turn.tls_port", "TLS port of the embedded TURN server (TURN over TLS, for networks that let only HTTPS out: 443 is best), used when a certificate is configured (turn.tls_cert, or else http.tls_cert); 0 turns it off.",
+			func(c *Config) *int { return &c.TURN.TLSPort }, 0, 65535),
+		stringSetting("turn.tls_cert", "PEM certificate file for TURN over TLS; empty uses http.tls_cert.",
+			func(c *Config) *string { return &c.TURN.TLSCert }, nil),
+		stringSetting("turn.tls_key", "PEM private key file for turn.tls_cert.",
+			func(c *Config) *string { return &c.TURN.TLSKey }, nil),
+		stringSetting("turn.host", "Host name or IP address clients use to reach the TURN server (it must match the TLS certificate); empty uses the host the browser reached Visio at.",
+			func(c *Config) *string { return &c.TURN.Host }, checkHost),
+		stringSetting("turn.relay_ip", "Address relayed media leaves from towards the media server; the loopback address suits a single machine.",
+			func(c *Config) *string { return &c.TURN.RelayIP }, checkIPv4),
+		stringSetting("turn.secret", "Secret that signs TURN credentials; empty picks a random one at each start (set the same one on every node of a cluster). Never logged.",
+			func(c *Config) *string { return &c.TURN.Secret }, nil),
+		durationSetting("turn.credential_ttl", "How long the TURN credentials handed to a participant stay valid: longer than a meeting.",
+			func(c *Config) *time.Duration { return &c.TURN.CredentialTTL }, time.Minute, 7*24*time.Hour),
 		intSetting("rooms.max_participants", "Most participants in one meeting; 0 means no cap.",
 			func(c *Config) *int { return &c.Rooms.MaxParticipants }, 0, 100000),
 		stringSetting("debug.pprof_addr", "Address (such as 127.0.0.1:6060) where Go's profiler is served, for performance work; empty turns it off. Never expose it publicly.",
@@ -107,6 +136,11 @@ func Default() *Config {
 	c.Media.PublicIPs = []string{}
 	c.Media.ICEDisconnectedTimeout = 5 * time.Second
 	c.Media.ICEFailedTimeout = 15 * time.Second
+	c.TURN.UDPPort = 3478
+	c.TURN.TCPPort = 3478
+	c.TURN.TLSPort = 5349
+	c.TURN.RelayIP = "127.0.0.1"
+	c.TURN.CredentialTTL = 12 * time.Hour
 	c.Rooms.MaxParticipants = 200
 	c.Log.Level = "info"
 	c.Log.Format = "text"
@@ -169,6 +203,9 @@ func Load(args []string, getenv func(string) (string, bool), usage io.Writer) (*
 	}
 	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
 		return nil, fmt.Errorf("config: http.tls_cert and http.tls_key go together: set both or neither")
+	}
+	if (c.TURN.TLSCert == "") != (c.TURN.TLSKey == "") {
+		return nil, fmt.Errorf("config: turn.tls_cert and turn.tls_key go together: set both or neither")
 	}
 	for _, s := range all {
 		if s.check == nil {
@@ -390,6 +427,23 @@ func checkHostPort(v string) error {
 	if host != "" {
 		if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
 			return fmt.Errorf("%q: the host must be an IP address or localhost", v)
+		}
+	}
+	return nil
+}
+
+// checkHost accepts an empty value, a host name or an IP address, without
+// scheme or port.
+func checkHost(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(v); err == nil {
+		return nil
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return fmt.Errorf("%q is not a host name or IP address (no scheme, no port)", v)
 		}
 	}
 	return nil

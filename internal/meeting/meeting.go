@@ -40,7 +40,7 @@ func (m *Meeting) Participants() []*Participant {
 	return slices.Clone(m.participants)
 }
 
-func (m *Meeting) join(name string, sink Sink) (*Participant, error) {
+func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.joining--
@@ -49,7 +49,7 @@ func (m *Meeting) join(name string, sink Sink) (*Participant, error) {
 	}
 	p := &Participant{
 		id:        newParticipantID(),
-		name:      name,
+		name:      a.Name,
 		meeting:   m,
 		sink:      sink,
 		declared:  map[string]protocol.TrackDeclaration{},
@@ -63,7 +63,8 @@ func (m *Meeting) join(name string, sink Sink) (*Participant, error) {
 		others = append(others, o.infoLocked())
 	}
 	m.participants = append(m.participants, p)
-	sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others})
+	sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
+		ICEServers: a.ICEServers})
 	m.broadcastLocked(p, &protocol.ParticipantJoined{Participant: p.infoLocked()})
 	if a := m.lastSpeakers(); a != nil {
 		sink.Send(a)

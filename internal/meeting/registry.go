@@ -88,10 +88,16 @@ func NewRegistry(cfg Config, media *sfu.Engine, dir Directory, log *slog.Logger)
 		meetings: map[room.Code]*Meeting{}}
 }
 
-// Join adds a participant named name to the meeting in room code, creating
-// the meeting if needed. The sink receives protocol.Welcome first, then
-// everything that happens in the meeting, until Leave.
-func (r *Registry) Join(ctx context.Context, code room.Code, name string, sink Sink) (*Participant, error) {
+// Arrival is who joins, and what their client needs to connect.
+type Arrival struct {
+	Name       string
+	ICEServers []protocol.ICEServer // handed to the client in the welcome
+}
+
+// Join adds a participant to the meeting in room code, creating the meeting
+// if needed. The sink receives protocol.Welcome first, then everything that
+// happens in the meeting, until Leave.
+func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sink) (*Participant, error) {
 	if err := r.dir.Host(ctx, code); err != nil {
 		return nil, fmt.Errorf("place room %s: %w", code, err)
 	}
@@ -111,7 +117,7 @@ func (r *Registry) Join(ctx context.Context, code room.Code, name string, sink S
 	m.joining++ // keeps the meeting from being removed until the participant is in
 	r.mu.Unlock()
 
-	p, err := m.join(name, sink)
+	p, err := m.join(a, sink)
 	r.releaseIfEmpty(m)
 	return p, err
 }

@@ -170,6 +170,16 @@ type Welcome struct {
 	Room         string        `json:"room"`
 	You          Participant   `json:"you"`
 	Participants []Participant `json:"participants"`
+	// ICEServers are the TURN servers (with credentials for this session)
+	// to give both peer connections, as RTCConfiguration.iceServers.
+	ICEServers []ICEServer `json:"ice_servers,omitempty"`
+}
+
+// ICEServer is an RTCIceServer.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
 }
 
 // ParticipantJoined announces a newcomer.

@@ -20,6 +20,7 @@ import (
 	"github.com/visio-meet/visio/internal/meeting"
 	"github.com/visio-meet/visio/internal/sfu"
 	"github.com/visio-meet/visio/internal/signal"
+	"github.com/visio-meet/visio/internal/turnserver"
 	"github.com/visio-meet/visio/web"
 )
 
@@ -27,6 +28,7 @@ import (
 type Server struct {
 	log      *slog.Logger
 	media    *sfu.Engine
+	turn     *turnserver.Server // nil when off
 	meetings *meeting.Registry
 	signal   *signal.Handler
 	http     *http.Server
@@ -66,21 +68,29 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 		mcfg.MaxParticipants = cfg.Rooms.MaxParticipants
 	}
 	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
-	scfg := opts.Signal
-	scfg.OriginPatterns = append(scfg.OriginPatterns, cfg.HTTP.AllowedOrigins...)
-	sig := signal.NewHandler(meetings, scfg, log)
 
 	var tlsConfig *tls.Config
 	if cfg.HTTP.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
-		if err != nil {
+		if tlsConfig, err = loadTLS(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey, "http.tls_cert and http.tls_key"); err != nil {
 			_ = media.Close()
-			return nil, fmt.Errorf("http.tls_cert and http.tls_key: %w", err)
+			return nil, err
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	relay, err := startTURN(cfg, tlsConfig, media, log)
+	if err != nil {
+		_ = media.Close()
+		return nil, err
+	}
+	scfg := opts.Signal
+	scfg.OriginPatterns = append(scfg.OriginPatterns, cfg.HTTP.AllowedOrigins...)
+	if relay != nil {
+		scfg.ICEServers = iceServers(relay, cfg.TURN.Host, cfg.TURN.CredentialTTL)
+	}
+	sig := signal.NewHandler(meetings, scfg, log)
+
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
+		closeTURN(relay)
 		_ = media.Close()
 		return nil, fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
@@ -92,6 +102,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 	s := &Server{
 		log:      log,
 		media:    media,
+		turn:     relay,
 		meetings: meetings,
 		signal:   sig,
 		listener: ln,
@@ -110,6 +121,10 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 		}
 	}
 	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr())
+	if relay != nil {
+		udp, tcp, tlsPort := relay.Ports()
+		log.Info("TURN is serving", "udp_port", udp, "tcp_port", tcp, "tls_port", tlsPort)
+	}
 	return s, nil
 }
 
@@ -149,6 +164,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.pprof.Shutdown(ctx))
 	}
 	errs = append(errs, s.meetings.Wait(ctx))
+	if s.turn != nil {
+		errs = append(errs, s.turn.Close())
+	}
 	errs = append(errs, s.media.Close())
 	if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, err)

@@ -50,6 +50,7 @@ func startServer(t *testing.T, change ...func(*config.Config, *Options)) *testSe
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Media.UDPPort = 0
 	cfg.Media.TCPPort = 0
+	cfg.TURN.UDPPort, cfg.TURN.TCPPort, cfg.TURN.TLSPort = 0, 0, 0 // tests that need TURN pick free ports
 	cfg.Media.ICEDisconnectedTimeout = time.Second
 	cfg.Media.ICEFailedTimeout = 2 * time.Second
 	opts := Options{ICEKeepalive: 300 * time.Millisecond}

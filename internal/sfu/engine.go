@@ -11,22 +11,23 @@
 package sfu
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
-	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/net/ipv4"
+
+	"github.com/visio-meet/visio/internal/pionlog"
 )
 
 // Config sets up the media plane. The zero value of an optional field picks a
@@ -70,7 +71,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger.With("component", "sfu")
-	pionLog := pionLoggerFactory{log: log}
+	pionLog := pionlog.Factory{Log: log}
 	e := &Engine{log: log, epoch: time.Now()}
 	e.epochNTP = unixToNTP(e.epoch)
 
@@ -217,6 +218,22 @@ func (e *Engine) UDPAddrs() []net.Addr {
 	return addrs
 }
 
+// OwnsAddress tells whether ip is one of the addresses media is received
+// on (or announced for), so that a relay may send there.
+func (e *Engine) OwnsAddress(ip net.IP) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	a = a.Unmap()
+	for _, s := range e.sockets {
+		if s.local.Addr() == a || slices.Contains(s.announced, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // TCPAddr returns the ICE-TCP listening address, or nil when TCP is off.
 func (e *Engine) TCPAddr() net.Addr {
 	if e.tcpLn == nil {
@@ -321,30 +338,3 @@ func newMediaEngine() (*webrtc.MediaEngine, *interceptor.Registry, error) {
 	}
 	return me, ir, nil
 }
-
-// pionLoggerFactory sends Pion's logs to slog, one level lower: Pion warns
-// about every stray packet and closed socket, which is routine for a server.
-type pionLoggerFactory struct{ log *slog.Logger }
-
-func (f pionLoggerFactory) NewLogger(scope string) logging.LeveledLogger {
-	return pionLogger{log: f.log.With("pion", scope)}
-}
-
-type pionLogger struct{ log *slog.Logger }
-
-func (l pionLogger) logf(level slog.Level, format string, args ...any) {
-	if l.log.Enabled(context.Background(), level) {
-		l.log.Log(context.Background(), level, fmt.Sprintf(format, args...))
-	}
-}
-
-func (l pionLogger) Trace(string)                   {}
-func (l pionLogger) Tracef(string, ...any)          {}
-func (l pionLogger) Debug(msg string)               { l.log.Debug(msg) }
-func (l pionLogger) Debugf(format string, a ...any) { l.logf(slog.LevelDebug, format, a...) }
-func (l pionLogger) Info(msg string)                { l.log.Debug(msg) }
-func (l pionLogger) Infof(format string, a ...any)  { l.logf(slog.LevelDebug, format, a...) }
-func (l pionLogger) Warn(msg string)                { l.log.Debug(msg) }
-func (l pionLogger) Warnf(format string, a ...any)  { l.logf(slog.LevelDebug, format, a...) }
-func (l pionLogger) Error(msg string)               { l.log.Warn(msg) }
-func (l pionLogger) Errorf(format string, a ...any) { l.logf(slog.LevelWarn, format, a...) }

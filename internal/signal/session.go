@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -36,6 +37,9 @@ type Config struct {
 	MessageRate    rate.Limit    // sustained messages per second; default 50
 	MessageBurst   int           // default 200 (ICE candidates come in bursts)
 	QueueLength    int           // outgoing messages waiting for a slow client; default 512
+	// ICEServers, when set, returns the TURN servers and credentials for a
+	// new session, given the host name the client reached the server at.
+	ICEServers func(host string) []protocol.ICEServer
 }
 
 // Handler accepts signalling sessions.
@@ -93,6 +97,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(protocol.MaxMessageBytes)
 
 	s := &session{
+		host:    requestHost(r),
 		h:       h,
 		conn:    conn,
 		log:     h.log,
@@ -104,6 +109,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type session struct {
+	host    string // the host name the client reached the server at
 	h       *Handler
 	conn    *websocket.Conn
 	log     *slog.Logger
@@ -118,6 +124,14 @@ type session struct {
 	endOnce sync.Once
 	ending  chan struct{}
 	reason  string // set once, before ending is closed
+}
+
+// requestHost returns the host of the request, without its port.
+func requestHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.Host); err == nil {
+		return host
+	}
+	return r.Host
 }
 
 // end asks the session to stop for reason; the first reason wins.
@@ -277,7 +291,11 @@ func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
 	if err != nil {
 		return protocol.Errorf(protocol.CodeBadRoom, "%.64q is not a meeting code: use a link or a code like abc-defg-hij", j.Room)
 	}
-	p, err := s.h.meetings.Join(ctx, code, j.Name, s)
+	arrival := meeting.Arrival{Name: j.Name}
+	if s.h.cfg.ICEServers != nil {
+		arrival.ICEServers = s.h.cfg.ICEServers(s.host)
+	}
+	p, err := s.h.meetings.Join(ctx, code, arrival, s)
 	switch {
 	case errors.Is(err, meeting.ErrRoomFull):
 		return protocol.Errorf(protocol.CodeRoomFull, "this meeting is full: try again later or ask a host to make room")

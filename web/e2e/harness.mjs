@@ -2,10 +2,11 @@
 // and Debian's Chromium with fake camera, microphone and screen, driven by
 // playwright-core. Screenshots go to test-artifacts/e2e/.
 
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, createWriteStream } from 'node:fs';
+import { mkdirSync, createWriteStream, writeFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -38,11 +39,15 @@ async function freeUDPPort() {
   });
 }
 
-// startServer runs bin/visio and resolves once it serves.
-export async function startServer(name = 'server') {
+// startServer runs bin/visio and resolves once it serves. The TURN relay is
+// off unless turn is set; iceTCP: false turns ICE-TCP off; allInterfaces
+// makes the web server reachable from a test network (see isolatedHost).
+export async function startServer(name = 'server', { turn = false, iceTCP = true, allInterfaces = false } = {}) {
   const [http, udp, tcp] = [await freeTCPPort(), await freeUDPPort(), await freeTCPPort()];
+  const args = ['serve', `--http.addr=${allInterfaces ? '0.0.0.0' : '127.0.0.1'}:${http}`, `--media.udp_port=${udp}`, `--media.tcp_port=${iceTCP ? tcp : 0}`, '--log.level=info'];
+  args.push(...(turn ? [`--turn.udp_port=${await freeUDPPort()}`, `--turn.tcp_port=${await freeTCPPort()}`] : ['--turn.udp_port=0', '--turn.tcp_port=0']));
   const bin = resolve(root, 'bin/visio');
-  const proc = spawn(bin, ['serve', `--http.addr=127.0.0.1:${http}`, `--media.udp_port=${udp}`, `--media.tcp_port=${tcp}`, '--log.level=info'], {
+  const proc = spawn(bin, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log = createWriteStream(resolve(artifacts, `${name}.log`));
@@ -61,6 +66,7 @@ export async function startServer(name = 'server') {
   }
   return {
     url,
+    port: http,
     stop: () =>
       new Promise((ok) => {
         proc.once('exit', ok);
@@ -77,8 +83,11 @@ const baseArgs = [
 // launchBrowser starts Chromium. With devices, it has a fake camera and
 // microphone (a moving pattern and a beep); with allow, it grants access to
 // them, and to the screen, without asking.
-export async function launchBrowser({ devices = true, allow = true } = {}) {
+// With udpBlocked, WebRTC may only use TCP, as behind a firewall that lets
+// nothing else out.
+export async function launchBrowser({ devices = true, allow = true, udpBlocked = false } = {}) {
   const args = [...baseArgs];
+  if (udpBlocked) args.push('--force-webrtc-ip-handling-policy=disable_non_proxied_udp');
   if (devices) args.push('--use-fake-device-for-media-stream');
   if (allow) args.push('--use-fake-ui-for-media-stream');
   return chromium.launch({ executablePath: chromiumPath, headless: true, args });
@@ -109,6 +118,7 @@ export async function join(browser, url, name, { micOff = false, ...options } = 
   const page = await newPage(browser, options);
   await page.goto(url);
   await page.getByLabel('Votre nom').fill(name);
+  await page.locator('video').first().waitFor(); // the camera is on: its preview plays
   if (micOff) await page.getByRole('button', { name: 'Couper le micro' }).click();
   await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
   await page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
@@ -183,4 +193,97 @@ export async function videoFrom(page, participantId, source = 'camera') {
     },
     [participantId, source],
   );
+}
+
+// selectedPath describes the candidate pairs a page's connections use: the
+// local candidate's type (host, relay...) and protocol.
+export async function selectedPaths(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      for (const r of stats.values()) {
+        if (r.type === 'transport' && r.selectedCandidatePairId) {
+          const pair = stats.get(r.selectedCandidatePairId);
+          const local = pair && stats.get(pair.localCandidateId);
+          if (local) out.push({ type: local.candidateType, protocol: local.protocol, relayProtocol: local.relayProtocol });
+        }
+      }
+    }
+    return out;
+  });
+}
+
+// isolatedHost makes a test host: a network namespace joined to this one by
+// a veth pair, in which a browser can run behind a firewall (blockUDP drops
+// every UDP packet on its link) or a narrow link (rateKbit shapes what it
+// receives, as tc's tbf does). Start the server after it, so that the server
+// listens on the link too; the browser reaches it at `http://${hostIP}:port`.
+// It needs root, as CI has; elsewhere it returns null.
+export function isolatedHost({ blockUDP = false, rateKbit = 0 } = {}) {
+  if (process.getuid?.() !== 0) return null;
+  const id = `${process.pid % 10000}${Math.floor(Math.random() * 100)}`;
+  const ns = `visio-e2e-${id}`;
+  const outer = `ve${id}a`;
+  const inner = `ve${id}b`;
+  const subnet = `10.${100 + (Number(id) % 100)}.${Math.floor(Number(id) / 100) % 250}`;
+  const run = (...args) => execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  run('ip', 'netns', 'add', ns);
+  try {
+    run('ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', inner);
+    run('ip', 'link', 'set', inner, 'netns', ns);
+    run('ip', 'addr', 'add', `${subnet}.1/24`, 'dev', outer);
+    run('ip', '-n', ns, 'addr', 'add', `${subnet}.2/24`, 'dev', inner);
+    run('ip', 'link', 'set', outer, 'up');
+    run('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+    run('ip', '-n', ns, 'link', 'set', inner, 'up');
+    if (blockUDP) {
+      const rules = `table inet visio_block_udp {
+  chain in {
+    type filter hook input priority 0; policy accept;
+    iifname "${inner}" meta l4proto udp drop
+  }
+  chain out {
+    type filter hook output priority 0; policy accept;
+    oifname "${inner}" meta l4proto udp drop
+  }
+}
+`;
+      const file = resolve(tmpdir(), `${ns}.nft`);
+      writeFileSync(file, rules);
+      run('ip', 'netns', 'exec', ns, 'nft', '-f', file);
+      rmSync(file);
+    }
+    if (rateKbit > 0) {
+      // Shape what the host receives: the egress of the outer end.
+      run('tc', 'qdisc', 'add', 'dev', outer, 'root', 'tbf', 'rate', `${rateKbit}kbit`, 'burst', '16kb', 'latency', '100ms');
+    }
+  } catch (err) {
+    run('ip', 'netns', 'del', ns);
+    throw err;
+  }
+  const dir = mkdtempSync(resolve(tmpdir(), 'visio-e2e-'));
+  const wrapper = resolve(dir, 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${chromiumPath} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return {
+    hostIP: `${subnet}.1`,
+    // launch starts Chromium inside the namespace, allowed to use the camera
+    // on the server's plain-HTTP origin there.
+    launch: (port) =>
+      chromium.launch({
+        executablePath: wrapper,
+        headless: true,
+        args: [...baseArgs, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+          `--unsafely-treat-insecure-origin-as-secure=http://${subnet}.1:${port}`],
+      }),
+    remove: () => {
+      try {
+        run('ip', 'netns', 'del', ns);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, join, shot, tile, eventually, videoFrom } from './harness.mjs';
+import { startServer, launchBrowser, newPage, join, shot, tile, eventually, videoFrom, framesAdvance, selectedPaths, isolatedHost } from './harness.mjs';
 
 let server;
 let browser;
@@ -17,11 +17,19 @@ after(async () => {
 });
 
 async function newMeeting() {
+  return newMeetingOn(server.url);
+}
+
+// newMeetingOn creates a meeting from the home page of a server and returns
+// its link.
+async function newMeetingOn(url) {
   const page = await newPage(browser);
-  await page.goto(server.url);
+  await page.goto(url);
   await page.getByRole('button', { name: 'Nouvelle réunion' }).click();
   await page.waitForURL(/\/[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
-  return page.url();
+  const link = page.url();
+  await page.context().close();
+  return link;
 }
 
 test('a subscriber whose tile shrinks receives a lower simulcast layer', async () => {
@@ -57,4 +65,83 @@ test('a subscriber whose tile shrinks receives a lower simulcast layer', async (
   assert.ok(later.frameHeight <= 180);
   await alice.context().close();
   await bob.context().close();
+});
+
+for (const [name, options, expect] of [
+  ['through ICE over TCP', { iceTCP: true, turn: false }, (p) => p.type !== 'relay' && p.protocol === 'tcp'],
+  ['through the TURN relay over TCP', { iceTCP: false, turn: true }, (p) => p.type === 'relay' && p.relayProtocol === 'tcp'],
+]) {
+  test(`a participant whose network blocks UDP joins ${name}`, async (t) => {
+    const host = isolatedHost({ blockUDP: true });
+    if (!host) return t.skip('needs root, to make a network namespace');
+    let srv;
+    let blocked;
+    try {
+      srv = await startServer(`udp-blocked-${options.turn ? 'turn' : 'icetcp'}-server`, { ...options, allInterfaces: true });
+      blocked = await host.launch(srv.port);
+      const code = `/${(await newMeetingOn(srv.url)).split('/').pop()}`;
+      const alice = await join(browser, `${srv.url}${code}`, 'Alice');
+      const bob = await join(blocked, `http://${host.hostIP}:${srv.port}${code}`, 'Bob derrière un pare-feu');
+      for (const [viewer, other] of [[alice, 'Bob derrière un pare-feu'], [bob, 'Alice']]) {
+        const frames = await framesAdvance(tile(viewer, other).locator('video'));
+        assert.ok(frames.advanced, `${other}'s video does not play`);
+      }
+      const paths = await eventually(async () => {
+        const p = await selectedPaths(bob);
+        return p.length >= 2 ? p : null;
+      }, { message: 'no selected candidate pairs' });
+      assert.ok(paths.every(expect), `Bob's connections do not go ${name}: ${JSON.stringify(paths)}`);
+      await shot(bob, `22-udp-blocked-${options.turn ? 'turn' : 'icetcp'}`);
+      await alice.context().close();
+      await bob.context().close();
+    } finally {
+      await blocked?.close();
+      await srv?.stop();
+      host.remove();
+    }
+  });
+}
+
+test('a subscriber on a narrow link gets a lower layer while the others keep the full one', async (t) => {
+  const host = isolatedHost({ rateKbit: 900 });
+  if (!host) return t.skip('needs root, to make a network namespace');
+  let srv;
+  let narrow;
+  try {
+    srv = await startServer('narrow-link-server', { allInterfaces: true });
+    narrow = await host.launch(srv.port);
+    const code = `/${(await newMeetingOn(srv.url)).split('/').pop()}`;
+    const alice = await join(browser, `${srv.url}${code}`, 'Alice');
+    const bob = await join(browser, `${srv.url}${code}`, 'Bob');
+    const carol = await join(narrow, `http://${host.hostIP}:${srv.port}${code}`, 'Carol');
+    await bob.setViewportSize({ width: 1920, height: 1080 });
+    await carol.setViewportSize({ width: 1920, height: 1080 });
+    const aliceId = await tile(bob, 'Alice').getAttribute('data-participant');
+
+    // Both show Alice large. Bob's link carries the full layer (720 rows,
+    // 1.5 Mbit/s); Carol's 900 kbit/s does not, so she gets a lower one.
+    await eventually(async () => {
+      const v = await videoFrom(bob, aliceId);
+      return v && v.frameHeight >= 720 ? v : null;
+    }, { timeout: 30000, message: 'Bob does not get the full layer' });
+    const before = await eventually(async () => {
+      const v = await videoFrom(carol, aliceId);
+      return v && v.frameHeight > 0 && v.frameHeight <= 360 ? v : null;
+    }, { timeout: 30000, message: 'Carol, on a narrow link, does not get a lower layer' });
+    await shot(carol, '23-narrow-link-lower-layer');
+
+    // Some seconds later Carol's video still plays, at a lower layer, and
+    // Bob's is still full.
+    await new Promise((r) => setTimeout(r, 4000));
+    const after = await videoFrom(carol, aliceId);
+    assert.ok(after.framesDecoded > before.framesDecoded + 20, `Carol's video stalls: ${before.framesDecoded} then ${after.framesDecoded} frames`);
+    assert.ok(after.frameHeight <= 360, `Carol got ${after.frameHeight} rows through 900 kbit/s`);
+    const bobNow = await videoFrom(bob, aliceId);
+    assert.ok(bobNow.frameHeight >= 720, `Bob went down to ${bobNow.frameHeight} rows`);
+    for (const page of [alice, bob, carol]) await page.context().close();
+  } finally {
+    await narrow?.close();
+    await srv?.stop();
+    host.remove();
+  }
 });

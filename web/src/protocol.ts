@@ -32,7 +32,7 @@ export type ErrorCode =
 export type LeaveReason = 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow';
 
 export type ServerMessage =
-  | { type: 'welcome'; protocol: number; room: string; you: Participant; participants: Participant[] }
+  | { type: 'welcome'; protocol: number; room: string; you: Participant; participants: Participant[]; ice_servers?: RTCIceServer[] }
   | { type: 'participant_joined'; participant: Participant }
   | { type: 'participant_updated'; participant: Participant }
   | { type: 'participant_left'; id: string; reason: LeaveReason }

@@ -78,6 +78,7 @@ export class MeetingSession {
   private outbox: Promise<void> = Promise.resolve(); // publish negotiations, in order
   private publishAnswer: ((sdp: string) => void) | null = null;
   private lastView = '';
+  private iceServers: RTCIceServer[] = [];
 
   constructor(
     private room: string,
@@ -118,6 +119,7 @@ export class MeetingSession {
     const s = this.state;
     switch (msg.type) {
       case 'welcome':
+        this.iceServers = msg.ice_servers ?? [];
         s.self = msg.you;
         s.others = msg.participants;
         this.emit();
@@ -167,7 +169,7 @@ export class MeetingSession {
   }
 
   private newConnection(target: Target): RTCPeerConnection {
-    const pc = new RTCPeerConnection(rtcConfig);
+    const pc = new RTCPeerConnection({ ...rtcConfig, iceServers: this.iceServers });
     pc.onicecandidate = (e) => {
       if (e.candidate) this.send({ type: 'candidate', target, candidate: e.candidate.toJSON() });
     };
