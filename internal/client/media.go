@@ -39,10 +39,6 @@ func newMediaStack(c *Client) (*mediaStack, error) {
 
 // blackholeConn drops all traffic while blocked is set, and when dropEvery
 // is set, every dropEvery-th incoming RTP packet (as a lossy link would).
-//
-// It embeds the socket as a net.PacketConn only, so that Pion's UDP mux
-// cannot see the socket's netip read and write methods, which would bypass
-// these.
 type blackholeConn struct {
 	net.PacketConn
 	blocked   *atomic.Bool
