@@ -26,7 +26,7 @@ import (
 )
 
 const usage = `Usage:
-  visio-load [flags] SCENARIO...     run scenarios: audio, video, mixed (or all)
+  visio-load [flags] SCENARIO...     run scenarios: audio, video, mixed (or all), ramp
   visio-load udp-baseline [flags]    (used by visio-load itself) send UDP at a rate and report the CPU spent
 
 Without --url, visio-load starts its own server with --visio (default: bin/visio).
@@ -51,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 20*time.Second, "measurement window per scenario")
 	baseline := fs.Duration("baseline", 10*time.Second, "duration of the UDP send loop baseline; 0 skips it")
 	subscribers := fs.Int("subscribers", 0, "override the scenario's number of subscribers")
+	maxSubscribers := fs.Int("max-subscribers", 1000, "where the ramp stops if the server still keeps up")
 	verbose := fs.Bool("v", false, "log the clients' and server's warnings")
 	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var scenarios []loadtest.Scenario
 	for _, n := range names {
 		s, ok := loadtest.FindScenario(n)
+		if n == loadtest.RampScenario.Name {
+			s, ok = loadtest.RampScenario, true
+		}
 		if !ok {
 			fmt.Fprintf(stderr, "visio-load: unknown scenario %q\n", n)
 			return 2
@@ -109,14 +113,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 		}
-		res, err := loadtest.Run(ctx, target, s, opts)
+		var results []*loadtest.Result
+		var err error
+		if s.Name == loadtest.RampScenario.Name {
+			results, err = loadtest.Ramp(ctx, target, s, *maxSubscribers, opts)
+		} else {
+			var res *loadtest.Result
+			if res, err = loadtest.Run(ctx, target, s, opts); res != nil {
+				results = []*loadtest.Result{res}
+			}
+		}
 		if stopServer != nil {
 			stopServer()
 		}
-		if err != nil {
+		if err != nil && len(results) == 0 {
 			fmt.Fprintf(stderr, "visio-load: %s: %v\n", s.Name, err)
 			return 1
 		}
+		if err != nil {
+			fmt.Fprintf(stderr, "visio-load: %s stopped: %v\n", s.Name, err)
+		}
+		res := results[len(results)-1]
 		var base time.Duration
 		if *baseline > 0 && res.OutPerSecond > 0 {
 			fmt.Fprintf(stderr, "%s: UDP send loop at %.0f packets/s for %v\n", s.Name, res.OutPerSecond, *baseline)
@@ -125,11 +142,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 		}
+		for _, r := range results[:len(results)-1] {
+			rows = append(rows, row(r, 0))
+		}
 		rows = append(rows, row(res, base))
 		fmt.Fprintln(stdout, header)
 		fmt.Fprintln(stdout, strings.Join(rows, "\n"))
+		if s.Name == loadtest.RampScenario.Name {
+			fmt.Fprintln(stdout, capacity(results))
+		}
 	}
 	return 0
+}
+
+// capacity says how many subscribers the ramp's last good step held.
+func capacity(results []*loadtest.Result) string {
+	best := 0
+	for _, r := range results {
+		if r.Loss >= loadtest.RampMaxLoss || r.ICERoundTrip >= loadtest.RampMaxRTT {
+			break
+		}
+		best = r.Scenario.Subscribers
+	}
+	return fmt.Sprintf("\nCapacity: %d subscribers of %d audio publishers with under %.1f%% loss and a round trip under %v.",
+		best, loadtest.RampScenario.AudioPublishers, 100*loadtest.RampMaxLoss, loadtest.RampMaxRTT)
 }
 
 const header = `| Scenario | Publishers → subscribers | Out pkt/s | In pkt/s | Server cores | **Server µs / out pkt** | UDP send µs / pkt | Ratio | Generator cores | Loss | Delay p50 / p99 | Jitter | ICE RTT | Join p50 / p95 | Server memory / participant |

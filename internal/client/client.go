@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -75,6 +76,7 @@ type Client struct {
 	pubMids    map[protocol.Source]string
 	layers     map[string][]string // the latest layers message, by mid
 	iceServers []protocol.ICEServer
+	quality    map[string]protocol.Quality
 	answers    chan string
 }
 
@@ -157,6 +159,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 // State is a snapshot of what the client knows.
 type State struct {
 	ICEServers []protocol.ICEServer // from the welcome
+	Quality    map[string]protocol.Quality
 	Self       protocol.Participant
 	Others     map[string]protocol.Participant
 	Received   map[TrackKey]TrackStats
@@ -172,7 +175,7 @@ func (c *Client) State() State {
 	defer c.mu.Unlock()
 	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
-		ICEServers: c.iceServers}
+		ICEServers: c.iceServers, Quality: maps.Clone(c.quality)}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -288,6 +291,8 @@ func (c *Client) handle(msg protocol.Message) {
 		}
 	case *protocol.Speakers:
 		c.speakers = *m
+	case *protocol.QualityReport:
+		c.quality = m.Participants
 	case *protocol.Layers:
 		for src, p := range c.published {
 			if c.pubMids[src] == m.Mid {
@@ -391,6 +396,18 @@ func (c *Client) KeyframeRequests(src protocol.Source) int {
 		return int(t.keyframeRequests.Load())
 	}
 	return 0
+}
+
+// SentPackets returns how many RTP packets the client has published, all
+// tracks and layers together.
+func (c *Client) SentPackets() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, t := range c.published {
+		n += t.sent.Load()
+	}
+	return n
 }
 
 // ReceiverReports returns how many RTCP receiver reports the server sent

@@ -196,7 +196,7 @@ func (m *mediaStack) addTracks(sources []protocol.Source) error {
 		m.pub = pc
 	}
 	for _, src := range sources {
-		p, err := newPublishedTrack(m.pub, src, m.c.opts.Name, m.c.opts.Simulcast && src == protocol.SourceCamera)
+		p, err := newPublishedTrack(m.pub, src, m.c.opts.Simulcast && src == protocol.SourceCamera)
 		if err != nil {
 			return err
 		}

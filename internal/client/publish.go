@@ -46,6 +46,7 @@ type publishedTrack struct {
 	speaking         atomic.Bool
 	keyframeRequests atomic.Int32
 	receiverReports  atomic.Int32
+	sent             atomic.Int64 // RTP packets written, all encodings
 	stopOnce         sync.Once
 	stopped          chan struct{}
 }
@@ -61,9 +62,13 @@ type encoding struct {
 	seq            uint16 // used by the send goroutine only
 }
 
+// streamID is the msid stream of the client's tracks. It must be an SDP
+// token: a display name with spaces would make the offer unreadable.
+const streamID = "visio-client"
+
 // newPublishedTrack adds a track for src to pc, with three simulcast
 // encodings when simulcast is set.
-func newPublishedTrack(pc *webrtc.PeerConnection, src protocol.Source, name string, simulcast bool) (*publishedTrack, error) {
+func newPublishedTrack(pc *webrtc.PeerConnection, src protocol.Source, simulcast bool) (*publishedTrack, error) {
 	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
 	if src.Kind() == "video" {
 		codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
@@ -71,14 +76,14 @@ func newPublishedTrack(pc *webrtc.PeerConnection, src protocol.Source, name stri
 	p := &publishedTrack{source: src, stopped: make(chan struct{})}
 	p.speaking.Store(true)
 	if !simulcast {
-		track, err := webrtc.NewTrackLocalStaticRTP(codec, string(src), name)
+		track, err := webrtc.NewTrackLocalStaticRTP(codec, string(src), streamID)
 		if err != nil {
 			return nil, err
 		}
 		p.encodings = []*encoding{{track: track, layer: -1, bitrate: plainVideoBitrate}}
 	} else {
 		for i, l := range simulcastLayers {
-			track, err := webrtc.NewTrackLocalStaticRTP(codec, string(src), name, webrtc.WithRTPStreamID(l.rid))
+			track, err := webrtc.NewTrackLocalStaticRTP(codec, string(src), streamID, webrtc.WithRTPStreamID(l.rid))
 			if err != nil {
 				return nil, err
 			}
@@ -215,7 +220,9 @@ func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }, epoch tim
 					_ = pkt.Header.SetExtension(ids.mid, []byte(mid))
 					_ = pkt.Header.SetExtension(ids.rid, []byte(e.rid))
 				}
-				_ = e.track.WriteRTP(pkt) // fails only while the connection is not up yet or closing
+				if e.track.WriteRTP(pkt) == nil { // fails only while the connection is not up yet or closing
+					p.sent.Add(1)
+				}
 			}
 		}
 	}

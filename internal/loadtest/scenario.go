@@ -22,7 +22,9 @@ import (
 	"github.com/visio-meet/visio/internal/room"
 )
 
-// Scenario says who joins one meeting. Subscribers publish nothing.
+// Scenario says who joins one meeting. Subscribers publish nothing. Video
+// publishers send a simulcast camera (150, 500 and 1,500 kbit/s), and
+// subscribers receive its full layer.
 type Scenario struct {
 	Name            string
 	AudioPublishers int
@@ -36,6 +38,17 @@ var Scenarios = []Scenario{
 	{Name: "video", VideoPublishers: 1, Subscribers: 200},
 	{Name: "mixed", AudioPublishers: 10, VideoPublishers: 10, Subscribers: 20},
 }
+
+// RampScenario is the start of the ramp: its subscribers grow by RampStep
+// until the server no longer keeps up (RampLimits).
+var RampScenario = Scenario{Name: "ramp", AudioPublishers: 10, Subscribers: 50}
+
+// The ramp's step and what counts as keeping up.
+const (
+	RampStep    = 50
+	RampMaxLoss = 0.005
+	RampMaxRTT  = 15 * time.Millisecond
+)
 
 // FindScenario returns the standard scenario with that name.
 func FindScenario(name string) (Scenario, bool) {
@@ -85,7 +98,7 @@ type Result struct {
 	Window          time.Duration
 	PacketsOut      int
 	OutPerSecond    float64 // RTP packets the subscribers received, per second
-	InPerSecond     float64 // RTP packets the publishers sent, per second
+	InPerSecond     float64 // RTP packets the publishers sent (every simulcast layer), per second
 	AvgPacketBytes  int
 	ServerCores     float64
 	ServerPerPacket time.Duration // server CPU time per outgoing packet
@@ -102,6 +115,10 @@ type Result struct {
 
 // meeting is one run's participants.
 type meeting struct {
+	code        room.Code
+	epoch       time.Time
+	streams     int // published tracks: what each subscriber receives
+	rssBefore   int64
 	publishers  []*client.Client
 	subscribers []*client.Client
 	receivers   []*Receiver
@@ -119,42 +136,84 @@ func (m *meeting) close() {
 // Run runs scenario s against target and measures it.
 func Run(ctx context.Context, target Target, s Scenario, opts Options) (*Result, error) {
 	opts.defaults()
-	epoch := time.Now()
-	code := room.NewCode()
-	rssBefore, err := ProcessRSS(target.PID)
+	m, err := start(ctx, target, s, opts)
 	if err != nil {
 		return nil, err
 	}
-	m := &meeting{}
 	defer m.close()
+	return m.measureAfterWarmup(ctx, target, s, opts)
+}
 
-	fmt.Fprintf(opts.Progress, "%s: %d audio and %d video publishers join %s\n", s.Name, s.AudioPublishers, s.VideoPublishers, code)
+// Ramp runs scenario s (usually RampScenario), then adds RampStep
+// subscribers at a time, measuring after each step, until loss or the round
+// trip exceed RampLimits or maxSubscribers is reached. It returns every
+// step's result; the last one within the limits is the capacity.
+func Ramp(ctx context.Context, target Target, s Scenario, maxSubscribers int, opts Options) ([]*Result, error) {
+	opts.defaults()
+	m, err := start(ctx, target, s, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer m.close()
+	var results []*Result
+	for {
+		r, err := m.measureAfterWarmup(ctx, target, s, opts)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, r)
+		if r.Loss >= RampMaxLoss || r.ICERoundTrip >= RampMaxRTT || s.Subscribers+RampStep > maxSubscribers {
+			return results, nil
+		}
+		s.Subscribers += RampStep
+		fmt.Fprintf(opts.Progress, "%s: %d more subscribers join\n", s.Name, RampStep)
+		if err := m.addSubscribers(ctx, target, m.code, m.epoch, RampStep, m.streams, opts); err != nil {
+			return results, err
+		}
+	}
+}
+
+// start joins the publishers and subscribers of s.
+func start(ctx context.Context, target Target, s Scenario, opts Options) (*meeting, error) {
+	m := &meeting{code: room.NewCode(), epoch: time.Now()}
+	var err error
+	if m.rssBefore, err = ProcessRSS(target.PID); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(opts.Progress, "%s: %d audio and %d video publishers join %s\n", s.Name, s.AudioPublishers, s.VideoPublishers, m.code)
 	for i := range s.AudioPublishers + s.VideoPublishers {
 		source := protocol.SourceMicrophone
 		if i >= s.AudioPublishers {
 			source = protocol.SourceCamera
 		}
-		c, err := client.Join(ctx, client.Options{URL: target.URL, Room: string(code), Name: fmt.Sprintf("publisher %d", i), Epoch: epoch, Logger: opts.Log})
+		c, err := client.Join(ctx, client.Options{URL: target.URL, Room: string(m.code), Name: fmt.Sprintf("publisher %d", i),
+			Epoch: m.epoch, Logger: opts.Log, Simulcast: true})
 		if err != nil {
+			m.close()
 			return nil, fmt.Errorf("publisher %d: %w", i, err)
 		}
 		m.publishers = append(m.publishers, c)
 		if err := c.Publish(ctx, source); err != nil {
+			m.close()
 			return nil, fmt.Errorf("publisher %d: %w", i, err)
 		}
 	}
-	streams := s.AudioPublishers + s.VideoPublishers
-
+	m.streams = s.AudioPublishers + s.VideoPublishers
 	fmt.Fprintf(opts.Progress, "%s: %d subscribers join\n", s.Name, s.Subscribers)
-	if err := m.addSubscribers(ctx, target, code, epoch, s.Subscribers, streams, opts); err != nil {
+	if err := m.addSubscribers(ctx, target, m.code, m.epoch, s.Subscribers, m.streams, opts); err != nil {
+		m.close()
 		return nil, err
 	}
+	return m, nil
+}
+
+// measureAfterWarmup lets the meeting settle, then measures it.
+func (m *meeting) measureAfterWarmup(ctx context.Context, target Target, s Scenario, opts Options) (*Result, error) {
 	rssAfter, err := ProcessRSS(target.PID)
 	if err != nil {
 		return nil, err
 	}
-
-	fmt.Fprintf(opts.Progress, "%s: warming up for %v, then measuring for %v\n", s.Name, opts.Warmup, opts.Duration)
+	fmt.Fprintf(opts.Progress, "%s: %d subscribers: warming up for %v, then measuring for %v\n", s.Name, len(m.subscribers), opts.Warmup, opts.Duration)
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return nil, err
 	}
@@ -163,7 +222,8 @@ func Run(ctx context.Context, target Target, s Scenario, opts Options) (*Result,
 		return nil, err
 	}
 	r.Scenario = s
-	r.MemoryPerPeer = (rssAfter - rssBefore) / int64(len(m.publishers)+len(m.subscribers))
+	r.Scenario.Subscribers = len(m.subscribers)
+	r.MemoryPerPeer = (rssAfter - m.rssBefore) / int64(len(m.publishers)+len(m.subscribers))
 	r.JoinP50, r.JoinP95 = percentile(m.joinTimes, 0.5), percentile(m.joinTimes, 0.95)
 	return r, nil
 }
@@ -236,11 +296,11 @@ func (r *Receiver) streamCount() int {
 // measure samples every counter over the window.
 func (m *meeting) measure(ctx context.Context, target Target, window time.Duration) (*Result, error) {
 	type sample struct {
-		at                  time.Time
-		server, self        time.Duration
-		packets, expected   int
-		bytes               int64
-		firstSubscriberSeen int // expected packets of one subscriber: the publishers' total
+		at                time.Time
+		server, self      time.Duration
+		packets, expected int
+		bytes             int64
+		published         int64 // packets the publishers sent
 	}
 	take := func() (sample, error) {
 		s := sample{at: time.Now(), self: SelfCPU()}
@@ -248,14 +308,14 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 		if s.server, err = ProcessCPU(target.PID); err != nil {
 			return s, err
 		}
-		for i, r := range m.receivers {
+		for _, r := range m.receivers {
 			t := r.Totals()
 			s.packets += t.Packets
 			s.expected += t.Expected
 			s.bytes += t.Bytes
-			if i == 0 {
-				s.firstSubscriberSeen = t.Expected
-			}
+		}
+		for _, p := range m.publishers {
+			s.published += p.SentPackets()
 		}
 		return s, nil
 	}
@@ -287,7 +347,7 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 	res.Window = dt
 	res.PacketsOut = after.packets - before.packets
 	res.OutPerSecond = float64(res.PacketsOut) / dt.Seconds()
-	res.InPerSecond = float64(after.firstSubscriberSeen-before.firstSubscriberSeen) / dt.Seconds()
+	res.InPerSecond = float64(after.published-before.published) / dt.Seconds()
 	if res.PacketsOut > 0 {
 		res.AvgPacketBytes = int((after.bytes - before.bytes) / int64(res.PacketsOut))
 		res.ServerPerPacket = (after.server - before.server) / time.Duration(res.PacketsOut)

@@ -69,6 +69,9 @@ func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 	if a := m.lastSpeakers(); a != nil {
 		sink.Send(a)
 	}
+	if q := m.qualityLocked(); len(q.Participants) > 0 {
+		sink.Send(q)
+	}
 	for _, o := range m.participants {
 		for _, pub := range o.published {
 			p.subscribeLocked(pub.track)

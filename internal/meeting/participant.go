@@ -30,10 +30,12 @@ type Participant struct {
 	log     *slog.Logger
 
 	// Guarded by meeting.mu.
-	declared  map[string]protocol.TrackDeclaration // by mid, as the client last declared them
-	published map[protocol.Source]*publication     // declared tracks whose media has started
-	view      map[viewedTrack]sfu.Layer            // what the client shows; nil until it says
-	left      bool
+	declared      map[string]protocol.TrackDeclaration // by mid, as the client last declared them
+	published     map[protocol.Source]*publication     // declared tracks whose media has started
+	view          map[viewedTrack]sfu.Layer            // what the client shows; nil until it says
+	quality       protocol.Quality                     // the connection\'s rating; "" before one
+	qualityRising protocol.Quality                     // a better rating seen once, not yet shown
+	left          bool
 }
 
 // viewedTrack names a track in a client's view.

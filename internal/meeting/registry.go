@@ -64,6 +64,7 @@ type Sink interface {
 type Config struct {
 	MaxParticipants int           // per meeting; 0 means no cap
 	SpeakerInterval time.Duration // how often the active speaker is computed; default 300 ms
+	QualityInterval time.Duration // how often connections are rated; default 2 s
 }
 
 // Registry holds the meetings of this node.
@@ -83,6 +84,9 @@ type Registry struct {
 func NewRegistry(cfg Config, media *sfu.Engine, dir Directory, log *slog.Logger) *Registry {
 	if cfg.SpeakerInterval <= 0 {
 		cfg.SpeakerInterval = 300 * time.Millisecond
+	}
+	if cfg.QualityInterval <= 0 {
+		cfg.QualityInterval = qualityInterval
 	}
 	return &Registry{cfg: cfg, media: media, dir: dir, log: log.With("component", "meeting"),
 		meetings: map[room.Code]*Meeting{}}
@@ -110,8 +114,9 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 	if !ok {
 		m = newMeeting(r, code)
 		r.meetings[code] = m
-		r.wg.Add(1)
+		r.wg.Add(2)
 		go func() { defer r.wg.Done(); m.runSpeakerDetection(r.cfg.SpeakerInterval) }()
+		go func() { defer r.wg.Done(); m.runQuality(r.cfg.QualityInterval) }()
 		r.log.Info("meeting started", "room", code)
 	}
 	m.joining++ // keeps the meeting from being removed until the participant is in

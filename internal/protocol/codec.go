@@ -96,6 +96,7 @@ var serverMessages = map[string]func() Message{
 	"candidate":           func() Message { return &Candidate{} },
 	"speakers":            func() Message { return &Speakers{} },
 	"layers":              func() Message { return &Layers{} },
+	"quality":             func() Message { return &QualityReport{} },
 	"bye":                 func() Message { return &Bye{} },
 	"error":               func() Message { return &Error{} },
 }

@@ -53,6 +53,7 @@ func TestRoundTrip(t *testing.T) {
 		&Offer{SDP: "v=0", Tracks: []OfferedTrack{{Mid: "0", Participant: "p2", Source: SourceScreen}}},
 		&Speakers{Active: "p2", Speaking: []string{"p2"}},
 		&Layers{Mid: "1", Active: []string{"q", "h"}},
+		&QualityReport{Participants: map[string]Quality{"p2": QualityPoor}},
 		&Error{Code: CodeBadSDP, Message: "x", Request: "publish"},
 		&Bye{Reason: ReasonServerShutdown},
 	}

@@ -233,6 +233,22 @@ type Speakers struct {
 	Speaking []string `json:"speaking"`
 }
 
+// Quality rates a participant's connection.
+type Quality string
+
+// The ratings, from the loss, jitter and round trip the server measures.
+const (
+	QualityGood Quality = "good"
+	QualityFair Quality = "fair"
+	QualityPoor Quality = "poor"
+)
+
+// QualityReport gives the connection rating of every participant rated so
+// far, by id; it is sent when one changes.
+type QualityReport struct {
+	Participants map[string]Quality `json:"participants"`
+}
+
 // Layers tells a publisher which simulcast encodings (by RTP stream id) of
 // one of its tracks someone receives; it should pause the others.
 type Layers struct {
@@ -268,6 +284,9 @@ func (Speakers) MessageType() string { return "speakers" }
 
 // MessageType implements Message.
 func (Layers) MessageType() string { return "layers" }
+
+// MessageType implements Message.
+func (QualityReport) MessageType() string { return "quality" }
 
 // MessageType implements Message.
 func (Bye) MessageType() string { return "bye" }

@@ -38,6 +38,7 @@ type layer struct {
 	lastArrival   atomic.Int64 // engine time of the newest packet
 	reports       senderClock
 	rate          rateMeter
+	arrivals      arrivalCounter
 }
 
 func newLayer(t *UpTrack, index Layer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *layer {
@@ -81,6 +82,7 @@ func (l *layer) run() {
 		l.lastTimestamp.Store(h.Timestamp)
 		l.lastArrival.Store(now)
 		l.rate.add(n, now)
+		l.arrivals.add(h.Seq)
 		l.cache.Store(h.Seq, pkt)
 		if l.levelExt != 0 {
 			if box := t.levels.Load(); box != nil {

@@ -113,12 +113,13 @@ export async function newPage(browser, { locale = 'fr-FR', permissions = ['camer
 }
 
 // join goes through the pre-join screen of a meeting link, with the
-// microphone off when micOff is set.
-export async function join(browser, url, name, { micOff = false, ...options } = {}) {
+// microphone off when micOff is set and the camera off when camOff is.
+export async function join(browser, url, name, { micOff = false, camOff = false, ...options } = {}) {
   const page = await newPage(browser, options);
   await page.goto(url);
   await page.getByLabel('Votre nom').fill(name);
   await page.locator('video').first().waitFor(); // the camera is on: its preview plays
+  if (camOff) await page.getByRole('button', { name: 'Couper la caméra' }).click();
   if (micOff) await page.getByRole('button', { name: 'Couper le micro' }).click();
   await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
   await page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
@@ -217,11 +218,12 @@ export async function selectedPaths(page) {
 
 // isolatedHost makes a test host: a network namespace joined to this one by
 // a veth pair, in which a browser can run behind a firewall (blockUDP drops
-// every UDP packet on its link) or a narrow link (rateKbit shapes what it
-// receives, as tc's tbf does). Start the server after it, so that the server
+// every UDP packet on its link), a narrow link (rateKbit shapes what it
+// receives, as tc's tbf does) or a lossy one (lossPercent of UDP packets
+// dropped each way). Start the server after it, so that the server
 // listens on the link too; the browser reaches it at `http://${hostIP}:port`.
 // It needs root, as CI has; elsewhere it returns null.
-export function isolatedHost({ blockUDP = false, rateKbit = 0 } = {}) {
+export function isolatedHost({ blockUDP = false, rateKbit = 0, lossPercent = 0 } = {}) {
   if (process.getuid?.() !== 0) return null;
   const id = `${process.pid % 10000}${Math.floor(Math.random() * 100)}`;
   const ns = `visio-e2e-${id}`;
@@ -251,6 +253,23 @@ export function isolatedHost({ blockUDP = false, rateKbit = 0 } = {}) {
 }
 `;
       const file = resolve(tmpdir(), `${ns}.nft`);
+      writeFileSync(file, rules);
+      run('ip', 'netns', 'exec', ns, 'nft', '-f', file);
+      rmSync(file);
+    }
+    if (lossPercent > 0) {
+      const rules = `table inet visio_lossy {
+  chain in {
+    type filter hook input priority 0; policy accept;
+    iifname "${inner}" meta l4proto udp numgen random mod 100 < ${lossPercent} drop
+  }
+  chain out {
+    type filter hook output priority 0; policy accept;
+    oifname "${inner}" meta l4proto udp numgen random mod 100 < ${lossPercent} drop
+  }
+}
+`;
+      const file = resolve(tmpdir(), `${ns}-loss.nft`);
       writeFileSync(file, rules);
       run('ip', 'netns', 'exec', ns, 'nft', '-f', file);
       rmSync(file);

@@ -3,6 +3,8 @@
 
 export const subprotocol = 'visio.v1';
 
+export type Quality = 'good' | 'fair' | 'poor';
+
 export type Source = 'microphone' | 'camera' | 'screen' | 'screen_audio';
 export type Target = 'publish' | 'subscribe';
 
@@ -41,5 +43,6 @@ export type ServerMessage =
   | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }
   | { type: 'speakers'; active: string; speaking: string[] }
   | { type: 'layers'; mid: string; active: string[] }
+  | { type: 'quality'; participants: Record<string, Quality> }
   | { type: 'bye'; reason: LeaveReason }
   | { type: 'error'; code: ErrorCode; message: string; request?: string };

@@ -8,6 +8,7 @@ import {
   type ClientMessage,
   type OfferedTrack,
   type Participant,
+  type Quality,
   type ServerMessage,
   type Source,
   type Target,
@@ -34,6 +35,7 @@ export interface MeetingState {
   cameraOn: boolean;
   sharing: boolean;
   speakers: { active: string; speaking: string[] };
+  quality: Record<string, Quality>; // each participant's connection, by id, as the server rates it
   ended: Ended | null;
 }
 
@@ -65,6 +67,7 @@ export class MeetingSession {
     cameraOn: false,
     sharing: false,
     speakers: { active: '', speaking: [] },
+    quality: {},
     ended: null,
   };
 
@@ -141,6 +144,10 @@ export class MeetingSession {
         break;
       case 'speakers':
         s.speakers = { active: msg.active, speaking: msg.speaking };
+        this.emit();
+        break;
+      case 'quality':
+        s.quality = msg.participants;
         this.emit();
         break;
       case 'layers':

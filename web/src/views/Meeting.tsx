@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
 import { capture, captureScreen } from '../media';
-import type { Participant } from '../protocol';
+import type { Participant, Quality } from '../protocol';
 import type { MeetingSession, RemoteMedia } from '../session';
 import { Audio, Video, useViewReport } from './media';
-import { CameraIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
+import { CameraIcon, LeaveIcon, MicIcon, ScreenIcon, SignalIcon } from './icons';
 
 interface TileModel {
   id: string;
@@ -14,6 +14,7 @@ interface TileModel {
   micMuted: boolean;
   speaking: boolean;
   active: boolean;
+  quality?: Quality;
 }
 
 interface ScreenModel {
@@ -67,6 +68,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       micMuted: s.micMuted || !s.local.microphone,
       speaking: s.speakers.speaking.includes(self.id),
       active: false,
+      quality: s.quality[self.id],
     });
     if (s.local.screen) screens.push({ id: self.id, name: self.name, track: s.local.screen });
   }
@@ -82,6 +84,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       micMuted: !mic || mic.muted,
       speaking: s.speakers.speaking.includes(p.id),
       active: s.speakers.active === p.id && s.others.length > 1,
+      quality: s.quality[p.id],
     });
     if (published(p, 'screen') && media.screen) screens.push({ id: p.id, name: p.name, track: media.screen });
   }
@@ -210,6 +213,8 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   );
 }
 
+const qualityBars = { good: 3, fair: 2, poor: 1 } as const;
+
 function initials(name: string): string {
   return name
     .replace(/\(.*\)/, '')
@@ -239,6 +244,11 @@ function Tile({ tile }: { tile: TileModel }) {
         )}
         <span>{tile.name}</span>
         {tile.speaking && <span class="sr-only">, {t('meeting.speaking')}</span>}
+        {tile.quality && (
+          <span class={`quality ${tile.quality}`} role="img" aria-label={t(`quality.${tile.quality}`)} title={t(`quality.${tile.quality}`)}>
+            <SignalIcon bars={qualityBars[tile.quality]} />
+          </span>
+        )}
       </div>
     </li>
   );

@@ -40,3 +40,14 @@ export function LeaveIcon() {
     </svg>
   );
 }
+
+// SignalIcon shows a connection's quality as one, two or three bars.
+export function SignalIcon({ bars }: { bars: 1 | 2 | 3 }) {
+  return (
+    <svg {...svg} stroke-width={4} stroke-linecap="butt">
+      <path d="M4 21v-7" />
+      <path d="M12 21V9" opacity={bars >= 2 ? 1 : 0.3} />
+      <path d="M20 21V3" opacity={bars >= 3 ? 1 : 0.3} />
+    </svg>
+  );
+}
