@@ -94,9 +94,8 @@ func (m *Meeting) remove(p *Participant) {
 	m.participants = slices.DeleteFunc(m.participants, func(x *Participant) bool { return x == p })
 }
 
-// runSpeakerDetection reports the active speaker to everyone while the
-// meeting lasts.
-func (m *Meeting) runSpeakerDetection(interval time.Duration) {
+// every runs f every interval while the meeting lasts.
+func (m *Meeting) every(interval time.Duration, f func()) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -104,15 +103,20 @@ func (m *Meeting) runSpeakerDetection(interval time.Duration) {
 		case <-m.ctx.Done():
 			return
 		case <-ticker.C:
-			result, changed := m.speakers.Update()
-			if !changed {
-				continue
-			}
-			m.mu.Lock()
-			m.broadcastLocked(nil, speakersMessage(result))
-			m.mu.Unlock()
+			f()
 		}
 	}
+}
+
+// updateSpeakers reports the active speaker to everyone when it changes.
+func (m *Meeting) updateSpeakers() {
+	result, changed := m.speakers.Update()
+	if !changed {
+		return
+	}
+	m.mu.Lock()
+	m.broadcastLocked(nil, speakersMessage(result))
+	m.mu.Unlock()
 }
 
 // lastSpeakers returns the current speakers for a newcomer, or nil when

@@ -1,7 +1,6 @@
 package meeting
 
 import (
-	"maps"
 	"time"
 
 	"github.com/visio-meet/visio/internal/protocol"
@@ -29,50 +28,41 @@ func rateQuality(q sfu.Quality) protocol.Quality {
 
 var qualityRank = map[protocol.Quality]int{"": 0, protocol.QualityPoor: 1, protocol.QualityFair: 2, protocol.QualityGood: 3}
 
-// runQuality rates every participant's connection and tells everyone when a
-// rating changes, while the meeting lasts. A rating falls at once but rises
-// only after two good intervals, so that the indicator does not flicker.
-func (m *Meeting) runQuality(interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		m.mu.Lock()
-		peers := make(map[*Participant]*sfu.Peer, len(m.participants))
-		for _, p := range m.participants {
-			peers[p] = p.peer
-		}
-		m.mu.Unlock()
-		measured := make(map[*Participant]protocol.Quality, len(peers))
-		for p, peer := range peers {
-			measured[p] = rateQuality(peer.Quality()) // outside m.mu: it takes the peers' locks
-		}
-
-		m.mu.Lock()
-		changed := false
-		for p, q := range measured {
-			if p.left {
-				continue
-			}
-			rising := qualityRank[q] > qualityRank[p.quality]
-			if rising && p.qualityRising != q {
-				p.qualityRising = q // once more before it counts
-				continue
-			}
-			p.qualityRising = ""
-			if q != p.quality {
-				p.quality, changed = q, true
-			}
-		}
-		if changed {
-			m.broadcastLocked(nil, m.qualityLocked())
-		}
-		m.mu.Unlock()
+// updateQuality rates every participant's connection and tells everyone
+// when a rating changes. A rating falls at once but rises only after two
+// good checks, so that the indicator does not flicker.
+func (m *Meeting) updateQuality() {
+	m.mu.Lock()
+	peers := make(map[*Participant]*sfu.Peer, len(m.participants))
+	for _, p := range m.participants {
+		peers[p] = p.peer
 	}
+	m.mu.Unlock()
+	measured := make(map[*Participant]protocol.Quality, len(peers))
+	for p, peer := range peers {
+		measured[p] = rateQuality(peer.Quality()) // outside m.mu: it takes the peers' locks
+	}
+
+	m.mu.Lock()
+	changed := false
+	for p, q := range measured {
+		if p.left {
+			continue
+		}
+		rising := qualityRank[q] > qualityRank[p.quality]
+		if rising && p.qualityRising != q {
+			p.qualityRising = q // once more before it counts
+			continue
+		}
+		p.qualityRising = ""
+		if q != p.quality {
+			p.quality, changed = q, true
+		}
+	}
+	if changed {
+		m.broadcastLocked(nil, m.qualityLocked())
+	}
+	m.mu.Unlock()
 }
 
 // qualityLocked returns everyone's rating.
@@ -83,5 +73,5 @@ func (m *Meeting) qualityLocked() *protocol.QualityReport {
 			ratings[string(p.id)] = p.quality
 		}
 	}
-	return &protocol.QualityReport{Participants: maps.Clone(ratings)}
+	return &protocol.QualityReport{Participants: ratings}
 }

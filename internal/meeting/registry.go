@@ -115,8 +115,8 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 		m = newMeeting(r, code)
 		r.meetings[code] = m
 		r.wg.Add(2)
-		go func() { defer r.wg.Done(); m.runSpeakerDetection(r.cfg.SpeakerInterval) }()
-		go func() { defer r.wg.Done(); m.runQuality(r.cfg.QualityInterval) }()
+		go func() { defer r.wg.Done(); m.every(r.cfg.SpeakerInterval, m.updateSpeakers) }()
+		go func() { defer r.wg.Done(); m.every(r.cfg.QualityInterval, m.updateQuality) }()
 		r.log.Info("meeting started", "room", code)
 	}
 	m.joining++ // keeps the meeting from being removed until the participant is in
