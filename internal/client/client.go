@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,7 @@ type Options struct {
 type Client struct {
 	opts    Options
 	log     *slog.Logger
+	wsMu    sync.Mutex
 	ws      *websocket.Conn
 	rawConn net.Conn // the TCP connection under ws, for Kill
 	media   *mediaStack
@@ -62,22 +64,25 @@ type Client struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu         sync.Mutex
-	changed    chan struct{} // closed and replaced on every state change
-	self       protocol.Participant
-	others     map[string]protocol.Participant
-	offered    map[string]protocol.OfferedTrack // by mid on the subscribe connection
-	received   map[TrackKey]*ReceivedTrack
-	errors     []protocol.Error
-	speakers   protocol.Speakers
-	bye        string
-	closed     bool
-	published  map[protocol.Source]*publishedTrack
-	pubMids    map[protocol.Source]string
-	layers     map[string][]string // the latest layers message, by mid
-	iceServers []protocol.ICEServer
-	quality    map[string]protocol.Quality
-	answers    chan string
+	mu          sync.Mutex
+	changed     chan struct{} // closed and replaced on every state change
+	self        protocol.Participant
+	others      map[string]protocol.Participant
+	offered     map[string]protocol.OfferedTrack // by mid on the subscribe connection
+	received    map[TrackKey]*ReceivedTrack
+	errors      []protocol.Error
+	speakers    protocol.Speakers
+	bye         string
+	closed      bool
+	published   map[protocol.Source]*publishedTrack
+	pubMids     map[protocol.Source]string
+	layers      map[string][]string // the latest layers message, by mid
+	iceServers  []protocol.ICEServer
+	quality     map[string]protocol.Quality
+	resumeToken string
+	resumed     bool
+	leftIDs     []string
+	answers     chan string
 }
 
 // TrackKey names a received track.
@@ -127,38 +132,127 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		layers:    map[string][]string{},
 		answers:   make(chan string, 1),
 	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	media, err := newMediaStack(c)
+	if err != nil {
+		c.cancel()
+		return nil, err
+	}
+	c.media = media
+	if err := c.dial(ctx); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// dial opens a signalling socket and reads it until it closes.
+func (c *Client) dial(ctx context.Context) error {
 	var dialer net.Dialer
+	var raw net.Conn
 	httpClient := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := dialer.DialContext(ctx, network, addr)
-			c.rawConn = conn
+			raw = conn
 			return conn, err
 		},
 	}}
-	url := "ws" + strings.TrimPrefix(opts.URL, "http") + "/ws"
+	url := "ws" + strings.TrimPrefix(c.opts.URL, "http") + "/ws"
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
 		Subprotocols: []string{protocol.Subprotocol},
 		HTTPClient:   httpClient,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", url, err)
+		return fmt.Errorf("dial %s: %w", url, err)
 	}
 	ws.SetReadLimit(16 << 20)
-	c.ws = ws
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-	media, err := newMediaStack(c)
-	if err != nil {
-		_ = ws.CloseNow()
-		return nil, err
+	c.wsMu.Lock()
+	c.ws, c.rawConn = ws, raw
+	c.wsMu.Unlock()
+	c.mu.Lock()
+	c.closed = false
+	c.mu.Unlock()
+	c.wg.Go(func() { c.readLoop(ws) })
+	return nil
+}
+
+// DropSignalling cuts the signalling connection without a goodbye, as a
+// network outage would, and leaves the media as they are.
+func (c *Client) DropSignalling() {
+	c.cutSocket()
+	_ = c.WaitFor(context.Background(), func(s State) bool { return s.Closed })
+}
+
+// cutSocket closes the TCP connection under the WebSocket, without a close
+// frame.
+func (c *Client) cutSocket() {
+	c.wsMu.Lock()
+	raw := c.rawConn
+	c.wsMu.Unlock()
+	if raw != nil {
+		_ = raw.Close()
 	}
-	c.media = media
-	c.wg.Go(c.readLoop)
-	return c, nil
+}
+
+// Resume connects again after the signalling connection dropped, and comes
+// back as the same participant with the token of the welcome.
+func (c *Client) Resume(ctx context.Context) error {
+	c.mu.Lock()
+	id, token := c.self.ID, c.resumeToken
+	c.resumed = false
+	c.mu.Unlock()
+	if err := c.dial(ctx); err != nil {
+		return err
+	}
+	if err := c.SendMessage(ctx, &protocol.Resume{Participant: id, Token: token}); err != nil {
+		return err
+	}
+	errorsBefore := len(c.State().Errors)
+	err := c.WaitFor(ctx, func(s State) bool { return s.Resumed || len(s.Errors) > errorsBefore })
+	if st := c.State(); err == nil && !st.Resumed {
+		err = fmt.Errorf("resume refused: %v", st.Errors[len(st.Errors)-1])
+	}
+	return err
+}
+
+// RestartICE restarts ICE on both connections, as after a network change:
+// a new offer with new credentials on the publish connection, and a request
+// for one on the subscribe connection.
+func (c *Client) RestartICE(ctx context.Context) error {
+	if err := c.SendMessage(ctx, &protocol.Restart{}); err != nil {
+		return err
+	}
+	return c.negotiatePublish(ctx, true)
+}
+
+// negotiatePublish sends a new publish offer and applies the answer.
+func (c *Client) negotiatePublish(ctx context.Context, restartICE bool) error {
+	offer, err := c.media.publishOffer(restartICE)
+	if err != nil {
+		return err
+	}
+	if err := c.SendMessage(ctx, &protocol.Publish{SDP: offer, Tracks: c.declarations()}); err != nil {
+		return err
+	}
+	select {
+	case answer := <-c.answers:
+		return c.media.setPublishAnswer(answer)
+	case <-ctx.Done():
+		return fmt.Errorf("no publish answer: %w (errors: %v)", ctx.Err(), c.State().Errors)
+	}
+}
+
+// RemoteICEUfrags returns the ICE user fragments the server gave for the
+// publish and subscribe connections, which change with an ICE restart.
+func (c *Client) RemoteICEUfrags() (publish, subscribe string) {
+	return c.media.remoteUfrags()
 }
 
 // State is a snapshot of what the client knows.
 type State struct {
 	ICEServers []protocol.ICEServer // from the welcome
+	Resumed    bool                 // a resumed welcome came on the latest connection
+	Left       []string             // the participants who left, in order
 	Quality    map[string]protocol.Quality
 	Self       protocol.Participant
 	Others     map[string]protocol.Participant
@@ -175,7 +269,7 @@ func (c *Client) State() State {
 	defer c.mu.Unlock()
 	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
-		ICEServers: c.iceServers, Quality: maps.Clone(c.quality)}
+		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, Left: slices.Clone(c.leftIDs)}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -228,10 +322,13 @@ func (c *Client) SendMessage(ctx context.Context, m protocol.Message) error {
 
 // SendRaw sends any text, valid or not.
 func (c *Client) SendRaw(ctx context.Context, b []byte) error {
-	return c.ws.Write(ctx, websocket.MessageText, b)
+	c.wsMu.Lock()
+	ws := c.ws
+	c.wsMu.Unlock()
+	return ws.Write(ctx, websocket.MessageText, b)
 }
 
-func (c *Client) readLoop() {
+func (c *Client) readLoop(ws *websocket.Conn) {
 	defer func() {
 		c.mu.Lock()
 		c.closed = true
@@ -239,7 +336,7 @@ func (c *Client) readLoop() {
 		c.mu.Unlock()
 	}()
 	for {
-		_, data, err := c.ws.Read(c.ctx)
+		_, data, err := ws.Read(c.ctx)
 		if err != nil {
 			return
 		}
@@ -271,6 +368,8 @@ func (c *Client) handle(msg protocol.Message) {
 	case *protocol.Welcome:
 		c.self = m.You
 		c.iceServers = m.ICEServers
+		c.resumeToken, c.resumed = m.ResumeToken, m.Resumed
+		clear(c.others)
 		for _, p := range m.Participants {
 			c.others[p.ID] = p
 		}
@@ -284,6 +383,7 @@ func (c *Client) handle(msg protocol.Message) {
 		}
 	case *protocol.ParticipantLeft:
 		delete(c.others, m.ID)
+		c.leftIDs = append(c.leftIDs, m.ID)
 	case *protocol.PublishAnswer:
 		select {
 		case c.answers <- m.SDP:
@@ -313,19 +413,7 @@ func (c *Client) Publish(ctx context.Context, sources ...protocol.Source) error 
 	if err := c.media.addTracks(sources); err != nil {
 		return err
 	}
-	offer, err := c.media.publishOffer()
-	if err != nil {
-		return err
-	}
-	if err := c.SendMessage(ctx, &protocol.Publish{SDP: offer, Tracks: c.declarations()}); err != nil {
-		return err
-	}
-	select {
-	case answer := <-c.answers:
-		return c.media.setPublishAnswer(answer)
-	case <-ctx.Done():
-		return fmt.Errorf("no publish answer: %w (errors: %v)", ctx.Err(), c.State().Errors)
-	}
+	return c.negotiatePublish(ctx, false)
 }
 
 // Unpublish stops a source and tells the server, without renegotiation.
@@ -468,16 +556,21 @@ func (c *Client) Leave(ctx context.Context) error {
 
 // Kill drops the connections without a word, as a crashed browser would.
 func (c *Client) Kill() {
-	if c.rawConn != nil {
-		_ = c.rawConn.Close()
-	}
+	c.cutSocket()
 	c.close()
 }
 
 func (c *Client) close() {
 	c.cancel()
-	_ = c.ws.CloseNow()
-	c.media.close()
+	c.wsMu.Lock()
+	ws := c.ws
+	c.wsMu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
+	if c.media != nil {
+		c.media.close()
+	}
 	c.wg.Wait()
 }
 

@@ -211,10 +211,10 @@ func (m *mediaStack) addTracks(sources []protocol.Source) error {
 	return nil
 }
 
-func (m *mediaStack) publishOffer() (string, error) {
+func (m *mediaStack) publishOffer(restartICE bool) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	offer, err := m.pub.CreateOffer(nil)
+	offer, err := m.pub.CreateOffer(&webrtc.OfferOptions{ICERestart: restartICE})
 	if err != nil {
 		return "", err
 	}
@@ -313,6 +313,24 @@ func (m *mediaStack) requestKeyframe(key TrackKey) error {
 	ssrc := r.ssrc
 	r.mu.Unlock()
 	return sub.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+}
+
+// remoteUfrags returns the server's ICE user fragments on both connections.
+func (m *mediaStack) remoteUfrags() (publish, subscribe string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ufrag := func(pc *webrtc.PeerConnection) string {
+		if pc == nil || pc.RemoteDescription() == nil {
+			return ""
+		}
+		for line := range strings.SplitSeq(pc.RemoteDescription().SDP, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "a=ice-ufrag:"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	return ufrag(m.pub), ufrag(m.sub)
 }
 
 func (m *mediaStack) close() {

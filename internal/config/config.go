@@ -50,6 +50,7 @@ type Config struct {
 	}
 	Rooms struct {
 		MaxParticipants int
+		ReconnectGrace  time.Duration
 	}
 	Log struct {
 		Level  string
@@ -116,6 +117,8 @@ func settings() []setting {
 			func(c *Config) *time.Duration { return &c.TURN.CredentialTTL }, time.Minute, 7*24*time.Hour),
 		intSetting("rooms.max_participants", "Most participants in one meeting; 0 means no cap.",
 			func(c *Config) *int { return &c.Rooms.MaxParticipants }, 0, 100000),
+		durationSetting("rooms.reconnect_grace", "How long a participant whose connection dropped (a network outage, a change of network) keeps their place, for their app to come back as the same participant.",
+			func(c *Config) *time.Duration { return &c.Rooms.ReconnectGrace }, time.Second, 10*time.Minute),
 		stringSetting("debug.pprof_addr", "Address (such as 127.0.0.1:6060) where Go's profiler is served, for performance work; empty turns it off. Never expose it publicly.",
 			func(c *Config) *string { return &c.Debug.PprofAddr }, checkOptionalHostPort),
 		enumSetting("log.level", "Least important log level written.",
@@ -142,6 +145,7 @@ func Default() *Config {
 	c.TURN.RelayIP = "127.0.0.1"
 	c.TURN.CredentialTTL = 12 * time.Hour
 	c.Rooms.MaxParticipants = 200
+	c.Rooms.ReconnectGrace = 20 * time.Second
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	return c

@@ -48,30 +48,20 @@ func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 		return nil, ErrRoomFull
 	}
 	p := &Participant{
-		id:        newParticipantID(),
-		name:      a.Name,
-		meeting:   m,
-		sink:      sink,
-		declared:  map[string]protocol.TrackDeclaration{},
-		published: map[protocol.Source]*publication{},
+		id:          newParticipantID(),
+		name:        a.Name,
+		meeting:     m,
+		sink:        newRelay(sink),
+		resumeToken: newResumeToken(),
+		declared:    map[string]protocol.TrackDeclaration{},
+		published:   map[protocol.Source]*publication{},
 	}
 	p.log = m.registry.log.With("room", m.code, "participant", p.id)
 	p.peer = m.registry.media.NewPeer(sfuPeerID(p.id), peerEvents{p})
 
-	others := make([]protocol.Participant, 0, len(m.participants))
-	for _, o := range m.participants {
-		others = append(others, o.infoLocked())
-	}
 	m.participants = append(m.participants, p)
-	sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
-		ICEServers: a.ICEServers})
+	m.sendWelcomeLocked(p, a.ICEServers, false)
 	m.broadcastLocked(p, &protocol.ParticipantJoined{Participant: p.infoLocked()})
-	if a := m.lastSpeakers(); a != nil {
-		sink.Send(a)
-	}
-	if q := m.qualityLocked(); len(q.Participants) > 0 {
-		sink.Send(q)
-	}
 	for _, o := range m.participants {
 		for _, pub := range o.published {
 			p.subscribeLocked(pub.track)
@@ -79,6 +69,25 @@ func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 	}
 	p.log.Info("participant joined", "participants", len(m.participants))
 	return p, nil
+}
+
+// sendWelcomeLocked tells p who is in the meeting and what is going on, on
+// joining or on coming back (resumed).
+func (m *Meeting) sendWelcomeLocked(p *Participant, iceServers []protocol.ICEServer, resumed bool) {
+	others := make([]protocol.Participant, 0, len(m.participants))
+	for _, o := range m.participants {
+		if o != p {
+			others = append(others, o.infoLocked())
+		}
+	}
+	p.sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
+		ICEServers: iceServers, ResumeToken: p.resumeToken, Resumed: resumed})
+	if a := m.lastSpeakers(); a != nil {
+		p.sink.Send(a)
+	}
+	if q := m.qualityLocked(); len(q.Participants) > 0 {
+		p.sink.Send(q)
+	}
 }
 
 // broadcastLocked sends msg to everyone but except (which may be nil).

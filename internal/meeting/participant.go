@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -25,7 +26,7 @@ type Participant struct {
 	id      ParticipantID
 	name    string
 	meeting *Meeting
-	sink    Sink
+	sink    *relay
 	peer    *sfu.Peer
 	log     *slog.Logger
 
@@ -33,7 +34,9 @@ type Participant struct {
 	declared      map[string]protocol.TrackDeclaration // by mid, as the client last declared them
 	published     map[protocol.Source]*publication     // declared tracks whose media has started
 	view          map[viewedTrack]sfu.Layer            // what the client shows; nil until it says
-	quality       protocol.Quality                     // the connection\'s rating; "" before one
+	resumeToken   string                               // proves a new connection is this participant's (see Resume)
+	awayTimer     *time.Timer                          // set while disconnected, waiting for a resume
+	quality       protocol.Quality                     // the connection's rating; "" before one
 	qualityRising protocol.Quality                     // a better rating seen once, not yet shown
 	left          bool
 }
@@ -207,6 +210,12 @@ func (p *Participant) SetMuted(src protocol.Source, muted bool) error {
 	return fmt.Errorf("%w: no %s track is declared", ErrInvalidTracks, src)
 }
 
+// RestartICE restarts ICE on the subscribe connection, after the client's
+// network changed.
+func (p *Participant) RestartICE() {
+	p.peer.RestartICE(false)
+}
+
 // Answer applies the client's answer on its subscribe connection.
 func (p *Participant) Answer(sdp string) error {
 	return p.peer.Answer(sdp)
@@ -229,6 +238,9 @@ func (p *Participant) Leave(reason string) {
 		return
 	}
 	p.left = true
+	if p.awayTimer != nil {
+		p.awayTimer.Stop()
+	}
 	m.remove(p)
 	m.speakers.Remove(string(p.id))
 	for _, pub := range p.published {
@@ -365,7 +377,11 @@ func layerForTile(height int) sfu.Layer {
 
 func (e peerEvents) Failed(err error) {
 	e.p.log.Warn("media connection failed", "err", err)
-	e.p.sink.Close(protocol.ReasonConnectionFailed)
+	if e.p.sink.attached() {
+		e.p.sink.Close(protocol.ReasonConnectionFailed) // the session ends, then leaves
+		return
+	}
+	go e.p.Leave(protocol.ReasonConnectionFailed) // not from the peer's goroutine: Leave closes it
 }
 
 func (m *Meeting) findLocked(id ParticipantID) *Participant {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/visio-meet/visio/internal/protocol"
@@ -65,6 +66,9 @@ type Config struct {
 	MaxParticipants int           // per meeting; 0 means no cap
 	SpeakerInterval time.Duration // how often the active speaker is computed; default 300 ms
 	QualityInterval time.Duration // how often connections are rated; default 2 s
+	// ReconnectGrace is how long a participant whose signalling connection
+	// dropped keeps their place, for their app to resume; default 20 s.
+	ReconnectGrace time.Duration
 }
 
 // Registry holds the meetings of this node.
@@ -77,6 +81,7 @@ type Registry struct {
 	mu       sync.Mutex
 	meetings map[room.Code]*Meeting
 	closed   bool
+	closing  atomic.Bool // closed, readable under a meeting's lock
 	wg       sync.WaitGroup
 }
 
@@ -87,6 +92,9 @@ func NewRegistry(cfg Config, media *sfu.Engine, dir Directory, log *slog.Logger)
 	}
 	if cfg.QualityInterval <= 0 {
 		cfg.QualityInterval = qualityInterval
+	}
+	if cfg.ReconnectGrace <= 0 {
+		cfg.ReconnectGrace = 20 * time.Second
 	}
 	return &Registry{cfg: cfg, media: media, dir: dir, log: log.With("component", "meeting"),
 		meetings: map[room.Code]*Meeting{}}
@@ -150,14 +158,20 @@ func (r *Registry) Meeting(code room.Code) *Meeting {
 	return r.meetings[code]
 }
 
-// Counts returns how many meetings and participants are live.
-func (r *Registry) Counts() (meetings, participants int) {
+// live returns the meetings of this node.
+func (r *Registry) live() []*Meeting {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	all := make([]*Meeting, 0, len(r.meetings))
 	for _, m := range r.meetings {
 		all = append(all, m)
 	}
-	r.mu.Unlock()
+	return all
+}
+
+// Counts returns how many meetings and participants are live.
+func (r *Registry) Counts() (meetings, participants int) {
+	all := r.live()
 	for _, m := range all {
 		participants += len(m.Participants())
 	}
@@ -169,14 +183,15 @@ func (r *Registry) Counts() (meetings, participants int) {
 func (r *Registry) Close() {
 	r.mu.Lock()
 	r.closed = true
-	all := make([]*Meeting, 0, len(r.meetings))
-	for _, m := range r.meetings {
-		all = append(all, m)
-	}
+	r.closing.Store(true)
 	r.mu.Unlock()
-	for _, m := range all {
+	for _, m := range r.live() {
 		for _, p := range m.Participants() {
-			p.sink.Close(protocol.ReasonServerShutdown)
+			if p.sink.attached() {
+				p.sink.Close(protocol.ReasonServerShutdown)
+			} else {
+				p.Leave(protocol.ReasonServerShutdown) // waiting to reconnect: nobody to tell
+			}
 		}
 	}
 }

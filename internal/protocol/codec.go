@@ -29,6 +29,7 @@ const (
 	CodeBadProtocol     ErrorCode = "unsupported_protocol" // the client did not ask for Subprotocol
 	CodeInternal        ErrorCode = "internal"             // a server fault; the session may go on
 	CodeRoomUnavailable ErrorCode = "room_unavailable"     // the room cannot be hosted here now
+	CodeResumeFailed    ErrorCode = "resume_failed"        // nobody to resume: join again
 )
 
 // Error is the error message, sent in reply to a message that failed. Request
@@ -83,6 +84,8 @@ var clientMessages = map[string]func() Message{
 	"candidate": func() Message { return &Candidate{} },
 	"mute":      func() Message { return &Mute{} },
 	"view":      func() Message { return &View{} },
+	"resume":    func() Message { return &Resume{} },
+	"restart":   func() Message { return &Restart{} },
 	"leave":     func() Message { return &Leave{} },
 }
 
@@ -254,6 +257,13 @@ func (m *View) validate() error {
 		case t.Width < 0 || t.Height < 0 || t.Width > 16384 || t.Height > 16384:
 			return fmt.Errorf("width and height must be 0 to 16384 pixels")
 		}
+	}
+	return nil
+}
+
+func (m *Resume) validate() error {
+	if m.Participant == "" || len(m.Participant) > 64 || m.Token == "" || len(m.Token) > 128 {
+		return fmt.Errorf("participant and token must be those of the welcome")
 	}
 	return nil
 }

@@ -125,6 +125,19 @@ type View struct {
 	Tracks []ViewedTrack `json:"tracks"`
 }
 
+// Resume is sent instead of Join on a new connection, after the previous one
+// dropped: the client comes back as the participant it was, within the
+// server's grace period, and gets a new welcome.
+type Resume struct {
+	Participant string `json:"participant"`
+	Token       string `json:"token"`
+}
+
+// Restart asks for an ICE restart of the subscribe connection (the client
+// restarts its publish connection itself, with a new offer), after a
+// network change.
+type Restart struct{}
+
 // Leave ends the session on purpose.
 type Leave struct{}
 
@@ -145,6 +158,12 @@ func (Mute) MessageType() string { return "mute" }
 
 // MessageType implements Message.
 func (View) MessageType() string { return "view" }
+
+// MessageType implements Message.
+func (Resume) MessageType() string { return "resume" }
+
+// MessageType implements Message.
+func (Restart) MessageType() string { return "restart" }
 
 // MessageType implements Message.
 func (Leave) MessageType() string { return "leave" }
@@ -173,6 +192,11 @@ type Welcome struct {
 	// ICEServers are the TURN servers (with credentials for this session)
 	// to give both peer connections, as RTCConfiguration.iceServers.
 	ICEServers []ICEServer `json:"ice_servers,omitempty"`
+	// ResumeToken lets the client come back as the same participant after
+	// its connection drops (see Resume).
+	ResumeToken string `json:"resume_token"`
+	// Resumed is set on the welcome that answers a resume.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // ICEServer is an RTCIceServer.
@@ -196,6 +220,7 @@ type ParticipantUpdated struct {
 const (
 	ReasonLeft             = "left"              // they chose to
 	ReasonConnectionLost   = "connection_lost"   // their signalling connection dropped
+	ReasonReplaced         = "replaced"          // the participant resumed on another connection
 	ReasonConnectionFailed = "connection_failed" // their media connection failed
 	ReasonServerShutdown   = "server_shutdown"
 	ReasonTooSlow          = "too_slow" // they could not keep up with signalling messages

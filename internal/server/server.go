@@ -67,6 +67,9 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 	if mcfg.MaxParticipants == 0 {
 		mcfg.MaxParticipants = cfg.Rooms.MaxParticipants
 	}
+	if mcfg.ReconnectGrace == 0 {
+		mcfg.ReconnectGrace = cfg.Rooms.ReconnectGrace
+	}
 	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
 
 	var tlsConfig *tls.Config

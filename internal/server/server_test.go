@@ -54,6 +54,7 @@ func startServer(t *testing.T, change ...func(*config.Config, *Options)) *testSe
 	cfg.Media.ICEDisconnectedTimeout = time.Second
 	cfg.Media.ICEFailedTimeout = 2 * time.Second
 	opts := Options{ICEKeepalive: 300 * time.Millisecond}
+	opts.Meeting.ReconnectGrace = 500 * time.Millisecond // tests of resumption set more
 	for _, f := range change {
 		f(cfg, &opts)
 	}

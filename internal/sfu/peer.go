@@ -99,6 +99,7 @@ type Peer struct {
 	view               map[*UpTrack]Layer // nil until the subscriber sends one
 	awaitingAnswer     bool
 	renegotiateOnReply bool
+	restartICE         bool // the next offer restarts ICE
 	closed             bool
 	negotiate          chan struct{}
 }
@@ -479,7 +480,8 @@ func (p *Peer) makeOffer() {
 		p.subMu.Unlock()
 		return
 	}
-	offer, err := p.sub.CreateOffer(nil)
+	offer, err := p.sub.CreateOffer(&webrtc.OfferOptions{ICERestart: p.restartICE})
+	p.restartICE = false
 	if err == nil {
 		err = p.setLocalAndGather(p.sub, offer)
 	}
@@ -503,6 +505,29 @@ func (p *Peer) makeOffer() {
 	sdpText := p.sub.LocalDescription().SDP
 	p.subMu.Unlock()
 	p.events.Offer(sdpText, tracks)
+}
+
+// RestartICE makes the next subscribe offer restart ICE, for a client whose
+// network changed. offerLost says the client cannot answer the offer in
+// flight, if any (it reconnected after missing it): a new one is made now.
+func (p *Peer) RestartICE(offerLost bool) {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	if p.closed || p.sub == nil {
+		return
+	}
+	p.restartICE = true
+	if offerLost && p.awaitingAnswer {
+		p.awaitingAnswer = false
+		if err := p.sub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
+			p.log.Debug("roll back the lost offer", "err", err)
+		}
+	}
+	if p.awaitingAnswer {
+		p.renegotiateOnReply = true
+		return
+	}
+	p.requestNegotiation()
 }
 
 // Answer applies the client's answer to the latest subscribe offer.

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -121,6 +122,8 @@ type session struct {
 	participant *meeting.Participant // set once by the reader goroutine
 	left        bool
 
+	closedByClient atomic.Bool // the client sent a close frame
+
 	endOnce sync.Once
 	ending  chan struct{}
 	reason  string // set once, before ending is closed
@@ -189,13 +192,27 @@ func (s *session) run() {
 }
 
 // leave takes the participant out of the meeting, once; a join that
-// completes afterwards is undone at once.
+// completes afterwards is undone at once. A connection that dropped without
+// a goodbye (no close frame: a network outage) leaves the participant a
+// grace period to resume on a new one.
 func (s *session) leave() {
 	s.mu.Lock()
 	s.left = true
 	p := s.participant
 	s.mu.Unlock()
 	if p != nil {
+		s.release(p)
+	}
+}
+
+// release lets go of p as the way the session ended says.
+func (s *session) release(p *meeting.Participant) {
+	switch {
+	case s.reason == protocol.ReasonConnectionLost && !s.closedByClient.Load():
+		p.Disconnected(s)
+	case s.reason == protocol.ReasonReplaced:
+		// the participant lives on in another session
+	default:
 		p.Leave(s.reason)
 	}
 }
@@ -210,9 +227,12 @@ func (s *session) readLoop(ctx context.Context) {
 	for {
 		typ, data, err := s.conn.Read(ctx)
 		if err != nil {
-			if status := websocket.CloseStatus(err); status == websocket.StatusMessageTooBig {
+			status := websocket.CloseStatus(err)
+			if status == websocket.StatusMessageTooBig {
 				s.log.Debug("client message over the size limit")
 			}
+			// A close frame: the tab closed or the page went away, on purpose.
+			s.closedByClient.Store(status != -1)
 			return
 		}
 		if !s.limiter.Allow() {
@@ -247,8 +267,11 @@ func (s *session) readLoop(ctx context.Context) {
 }
 
 func (s *session) handle(ctx context.Context, msg protocol.Message) *protocol.Error {
-	if j, ok := msg.(*protocol.Join); ok {
-		return s.join(ctx, j)
+	switch m := msg.(type) {
+	case *protocol.Join:
+		return s.join(ctx, m)
+	case *protocol.Resume:
+		return s.resume(m)
 	}
 	p := s.participant
 	if p == nil {
@@ -279,6 +302,8 @@ func (s *session) handle(ctx context.Context, msg protocol.Message) *protocol.Er
 		if err := p.SetView(m.Tracks); err != nil {
 			return mediaError(err)
 		}
+	case *protocol.Restart:
+		p.RestartICE()
 	}
 	return nil
 }
@@ -305,6 +330,14 @@ func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
 		s.log.Error("join failed", "room", code, "err", err)
 		return protocol.Errorf(protocol.CodeInternal, "the server could not join you to the meeting: try again")
 	}
+	s.adopt(p)
+	return nil
+}
+
+// adopt makes p this session's participant, unless the session has ended
+// meanwhile: then p leaves (or waits to resume) as the session would have
+// made it.
+func (s *session) adopt(p *meeting.Participant) {
 	s.mu.Lock()
 	left := s.left
 	if !left {
@@ -312,9 +345,24 @@ func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
 	}
 	s.mu.Unlock()
 	if left {
-		p.Leave(protocol.ReasonConnectionLost)
-		return nil
+		s.release(p)
 	}
+}
+
+// resume takes back a participant whose previous connection dropped.
+func (s *session) resume(r *protocol.Resume) *protocol.Error {
+	if s.participant != nil {
+		return protocol.Errorf(protocol.CodeAlreadyJoined, "this session is already in a meeting")
+	}
+	arrival := meeting.Arrival{}
+	if s.h.cfg.ICEServers != nil {
+		arrival.ICEServers = s.h.cfg.ICEServers(s.host)
+	}
+	p, err := s.h.meetings.Resume(meeting.ParticipantID(r.Participant), r.Token, arrival, s)
+	if err != nil {
+		return protocol.Errorf(protocol.CodeResumeFailed, "you are no longer in the meeting (you were away too long, or the meeting ended): join again")
+	}
+	s.adopt(p)
 	return nil
 }
 

@@ -297,6 +297,21 @@ export function isolatedHost({ blockUDP = false, rateKbit = 0, lossPercent = 0 }
         args: [...baseArgs, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
           `--unsafely-treat-insecure-origin-as-secure=http://${subnet}.1:${port}`],
       }),
+    // dropConnections kills the host's TCP connections to port (the
+    // signalling WebSocket), as a NAT or proxy that forgets them does.
+    dropConnections: (port) => {
+      try {
+        run('ip', 'netns', 'exec', ns, 'ss', '-K', 'dst', `${subnet}.1`, 'dport', '=', String(port));
+      } catch {
+        // ss reports an error for sockets it could not kill, after killing the others
+      }
+    },
+    // cut takes the host's link down for ms, as a network outage does.
+    cut: async (ms) => {
+      run('ip', 'link', 'set', outer, 'down');
+      await new Promise((r) => setTimeout(r, ms));
+      run('ip', 'link', 'set', outer, 'up');
+    },
     remove: () => {
       try {
         run('ip', 'netns', 'del', ns);

@@ -67,21 +67,41 @@ test('a subscriber whose tile shrinks receives a lower simulcast layer', async (
   await bob.context().close();
 });
 
+// onIsolatedHost runs body in a meeting on a fresh server that a test host
+// (isolatedHost: a network namespace, impaired as hostOptions say) can
+// reach. body gets here and there, which join the meeting from a browser on
+// this machine and from one on the test host.
+async function onIsolatedHost(t, name, hostOptions, serverOptions, body) {
+  const host = isolatedHost(hostOptions);
+  if (!host) return t.skip('needs root, to make a network namespace');
+  let srv;
+  let remote;
+  const pages = [];
+  try {
+    srv = await startServer(name, { ...serverOptions, allInterfaces: true });
+    remote = await host.launch(srv.port);
+    const code = `/${(await newMeetingOn(srv.url)).split('/').pop()}`;
+    const track = async (page) => (pages.push(await page), page);
+    const here = (who, options) => track(join(browser, `${srv.url}${code}`, who, options));
+    const there = (who, options) => track(join(remote, `http://${host.hostIP}:${srv.port}${code}`, who, options));
+    await body({ host, srv, here, there });
+  } finally {
+    for (const page of pages) await page.context().close();
+    await remote?.close();
+    await srv?.stop();
+    host.remove();
+  }
+}
+
 for (const [name, options, expect] of [
   ['through ICE over TCP', { iceTCP: true, turn: false }, (p) => p.type !== 'relay' && p.protocol === 'tcp'],
   ['through the TURN relay over TCP', { iceTCP: false, turn: true }, (p) => p.type === 'relay' && p.relayProtocol === 'tcp'],
 ]) {
-  test(`a participant whose network blocks UDP joins ${name}`, async (t) => {
-    const host = isolatedHost({ blockUDP: true });
-    if (!host) return t.skip('needs root, to make a network namespace');
-    let srv;
-    let blocked;
-    try {
-      srv = await startServer(`udp-blocked-${options.turn ? 'turn' : 'icetcp'}-server`, { ...options, allInterfaces: true });
-      blocked = await host.launch(srv.port);
-      const code = `/${(await newMeetingOn(srv.url)).split('/').pop()}`;
-      const alice = await join(browser, `${srv.url}${code}`, 'Alice');
-      const bob = await join(blocked, `http://${host.hostIP}:${srv.port}${code}`, 'Bob derrière un pare-feu');
+  const label = options.turn ? 'turn' : 'icetcp';
+  test(`a participant whose network blocks UDP joins ${name}`, (t) =>
+    onIsolatedHost(t, `udp-blocked-${label}-server`, { blockUDP: true }, options, async ({ here, there }) => {
+      const alice = await here('Alice');
+      const bob = await there('Bob derrière un pare-feu');
       for (const [viewer, other] of [[alice, 'Bob derrière un pare-feu'], [bob, 'Alice']]) {
         const frames = await framesAdvance(tile(viewer, other).locator('video'));
         assert.ok(frames.advanced, `${other}'s video does not play`);
@@ -91,31 +111,17 @@ for (const [name, options, expect] of [
         return p.length >= 2 ? p : null;
       }, { message: 'no selected candidate pairs' });
       assert.ok(paths.every(expect), `Bob's connections do not go ${name}: ${JSON.stringify(paths)}`);
-      await shot(bob, `22-udp-blocked-${options.turn ? 'turn' : 'icetcp'}`);
-      await alice.context().close();
-      await bob.context().close();
-    } finally {
-      await blocked?.close();
-      await srv?.stop();
-      host.remove();
-    }
-  });
+      await shot(bob, `22-udp-blocked-${label}`);
+    }));
 }
 
-test('a subscriber on a narrow link gets a lower layer while the others keep the full one', async (t) => {
-  const host = isolatedHost({ rateKbit: 900 });
-  if (!host) return t.skip('needs root, to make a network namespace');
-  let srv;
-  let narrow;
-  try {
-    srv = await startServer('narrow-link-server', { allInterfaces: true });
-    narrow = await host.launch(srv.port);
-    const code = `/${(await newMeetingOn(srv.url)).split('/').pop()}`;
-    const alice = await join(browser, `${srv.url}${code}`, 'Alice');
+test('a subscriber on a narrow link gets a lower layer while the others keep the full one', (t) =>
+  onIsolatedHost(t, 'narrow-link-server', { rateKbit: 900 }, {}, async ({ here, there }) => {
+    const alice = await here('Alice');
     // Bob and Carol only watch, which spares the machine's two cores three
     // video encoders (Chromium drops its top layer when short of CPU).
-    const bob = await join(browser, `${srv.url}${code}`, 'Bob', { camOff: true });
-    const carol = await join(narrow, `http://${host.hostIP}:${srv.port}${code}`, 'Carol', { camOff: true });
+    const bob = await here('Bob', { camOff: true });
+    const carol = await there('Carol', { camOff: true });
     await bob.setViewportSize({ width: 1920, height: 1080 });
     await carol.setViewportSize({ width: 1920, height: 1080 });
     const aliceId = await tile(bob, 'Alice').getAttribute('data-participant');
@@ -140,33 +146,53 @@ test('a subscriber on a narrow link gets a lower layer while the others keep the
     assert.ok(after.frameHeight <= 360, `Carol got ${after.frameHeight} rows through 900 kbit/s`);
     const bobNow = await videoFrom(bob, aliceId);
     assert.ok(bobNow.frameHeight >= 720, `Bob went down to ${bobNow.frameHeight} rows`);
-    for (const page of [alice, bob, carol]) await page.context().close();
-  } finally {
-    await narrow?.close();
-    await srv?.stop();
-    host.remove();
-  }
-});
+  }));
 
-test('a participant on a lossy link is shown with a poor connection', async (t) => {
-  const host = isolatedHost({ lossPercent: 15 });
-  if (!host) return t.skip('needs root, to make a network namespace');
-  let srv;
-  let lossy;
-  try {
-    srv = await startServer('lossy-link-server', { allInterfaces: true });
-    lossy = await host.launch(srv.port);
-    const code = `/${(await newMeetingOn(srv.url)).split('/').pop()}`;
-    const alice = await join(browser, `${srv.url}${code}`, 'Alice');
-    const carol = await join(lossy, `http://${host.hostIP}:${srv.port}${code}`, 'Carol');
+test('a participant on a lossy link is shown with a poor connection', (t) =>
+  onIsolatedHost(t, 'lossy-link-server', { lossPercent: 15 }, {}, async ({ here, there }) => {
+    const alice = await here('Alice');
+    const carol = await there('Carol');
     await tile(alice, 'Carol').getByRole('img', { name: 'Connexion mauvaise' }).waitFor({ timeout: 20000 });
     await tile(carol, 'Carol (Vous)').getByRole('img', { name: 'Connexion mauvaise' }).waitFor({ timeout: 20000 });
     await tile(alice, 'Alice (Vous)').getByRole('img', { name: 'Connexion bonne' }).waitFor({ timeout: 20000 });
     await shot(alice, '24-lossy-participant-poor-connection');
-    for (const page of [alice, carol]) await page.context().close();
-  } finally {
-    await lossy?.close();
-    await srv?.stop();
-    host.remove();
-  }
-});
+  }));
+
+test('after a network outage of a few seconds, a participant comes back as the same one', (t) =>
+  onIsolatedHost(t, 'outage-server', {}, {}, async ({ host, here, there }) => {
+    const alice = await here('Alice');
+    const bob = await there('Bob');
+    const bobTile = tile(alice, 'Bob');
+    const id = await bobTile.getAttribute('data-participant');
+    assert.ok((await framesAdvance(bobTile.locator('video'))).advanced, "Bob's video does not play before the outage");
+
+    await host.cut(6000);
+    await bob.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 30000 });
+    const back = await eventually(async () => (await framesAdvance(bobTile.locator('video'), 800)).advanced, {
+      timeout: 30000,
+      message: "Bob's video does not come back after the outage",
+    });
+    assert.ok(back);
+    assert.equal(await bobTile.getAttribute('data-participant'), id, 'Bob came back as someone else');
+    assert.ok((await framesAdvance(tile(bob, 'Alice').locator('video'))).advanced, "Alice's video does not come back for Bob");
+    await shot(alice, '25-after-outage');
+  }));
+
+test('when the signalling connection drops, the app comes back as the same participant', (t) =>
+  onIsolatedHost(t, 'resume-server', {}, {}, async ({ host, srv, here, there }) => {
+    const alice = await here('Alice');
+    const bob = await there('Bob');
+    const bobTile = tile(alice, 'Bob');
+    const id = await bobTile.getAttribute('data-participant');
+    await framesAdvance(bobTile.locator('video'));
+
+    host.dropConnections(srv.port);
+    await bob.getByRole('status').filter({ hasText: 'Reconnexion' }).waitFor({ timeout: 10000 });
+    await bob.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
+    await shot(bob, '26-resumed');
+    assert.equal(await bobTile.getAttribute('data-participant'), id, 'Bob came back as someone else');
+    assert.ok((await framesAdvance(bobTile.locator('video'))).advanced, "Bob's video stops after he came back");
+    assert.ok((await framesAdvance(tile(bob, 'Alice').locator('video'))).advanced, "Alice's video stops for Bob after he came back");
+    // He is in the meeting once.
+    assert.equal(await alice.getByRole('listitem').count(), 2);
+  }));

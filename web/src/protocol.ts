@@ -20,6 +20,8 @@ export type ClientMessage =
   | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }
   | { type: 'mute'; source: Source; muted: boolean }
   | { type: 'view'; tracks: ViewedTrack[] }
+  | { type: 'resume'; participant: string; token: string }
+  | { type: 'restart' }
   | { type: 'leave' };
 
 // ViewedTrack is a video track shown on screen, with its tile's size in
@@ -29,12 +31,21 @@ export interface ViewedTrack { participant: string; source: Source; width: numbe
 export type ErrorCode =
   | 'bad_json' | 'unknown_type' | 'invalid_message' | 'too_large' | 'not_joined' | 'already_joined'
   | 'bad_sdp' | 'bad_candidate' | 'out_of_order' | 'bad_room' | 'room_full' | 'rate_limited'
-  | 'unsupported_protocol' | 'internal' | 'room_unavailable';
+  | 'unsupported_protocol' | 'internal' | 'room_unavailable' | 'resume_failed';
 
-export type LeaveReason = 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow';
+export type LeaveReason = 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow' | 'replaced';
 
 export type ServerMessage =
-  | { type: 'welcome'; protocol: number; room: string; you: Participant; participants: Participant[]; ice_servers?: RTCIceServer[] }
+  | {
+      type: 'welcome';
+      protocol: number;
+      room: string;
+      you: Participant;
+      participants: Participant[];
+      ice_servers?: RTCIceServer[];
+      resume_token: string;
+      resumed?: boolean;
+    }
   | { type: 'participant_joined'; participant: Participant }
   | { type: 'participant_updated'; participant: Participant }
   | { type: 'participant_left'; id: string; reason: LeaveReason }

@@ -71,7 +71,10 @@ export class MeetingSession {
     ended: null,
   };
 
-  private ws: WebSocket;
+  private ws!: WebSocket;
+  private resumeToken = '';
+  private reconnectUntil = 0; // while reconnecting: when to give up
+  private lastRestart = 0;
   private pub: RTCPeerConnection | null = null;
   private sub: RTCPeerConnection | null = null;
   private transceivers = new Map<Source, RTCRtpTransceiver>();
@@ -79,7 +82,7 @@ export class MeetingSession {
   private listeners = new Set<() => void>();
   private inbox: Promise<void> = Promise.resolve();
   private outbox: Promise<void> = Promise.resolve(); // publish negotiations, in order
-  private publishAnswer: ((sdp: string) => void) | null = null;
+  private publishAnswer: { resolve: (sdp: string) => void; reject: (err: Error) => void } | null = null;
   private lastView = '';
   private iceServers: RTCIceServer[] = [];
 
@@ -88,11 +91,22 @@ export class MeetingSession {
     private name: string,
     private initial: InitialMedia,
   ) {
+    this.connect();
+  }
+
+  // connect opens the signalling socket: to join, or, after it dropped, to
+  // come back as the same participant (resume) while the server waits.
+  private connect() {
     const url = new URL('/ws', location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.ws = new WebSocket(url, [subprotocol]);
-    this.ws.onopen = () => this.send({ type: 'join', room: this.room, name: this.name });
-    this.ws.onmessage = (e) => {
+    const ws = new WebSocket(url, [subprotocol]);
+    this.ws = ws;
+    ws.onopen = () => {
+      const self = this.state.self;
+      if (self && this.resumeToken) this.send({ type: 'resume', participant: self.id, token: this.resumeToken });
+      else this.send({ type: 'join', room: this.room, name: this.name });
+    };
+    ws.onmessage = (e) => {
       let msg: ServerMessage;
       try {
         msg = JSON.parse(String(e.data));
@@ -101,7 +115,31 @@ export class MeetingSession {
       }
       this.inbox = this.inbox.then(() => this.handle(msg)).catch((err) => console.error('visio: message', msg.type, err));
     };
-    this.ws.onclose = () => this.end({ reason: 'connection_lost' });
+    ws.onclose = () => this.connectionDropped();
+  }
+
+  // connectionDropped tries to get back into the meeting for as long as the
+  // server keeps our place (20 s), then gives up.
+  private connectionDropped() {
+    if (this.state.ended) return;
+    // An answer that was on its way is lost: let the negotiations go on.
+    this.publishAnswer?.reject(new Error('the signalling connection dropped'));
+    this.publishAnswer = null;
+    if (!this.state.self) {
+      this.end({ reason: 'connection_lost' });
+      return;
+    }
+    const now = Date.now();
+    if (!this.reconnectUntil) this.reconnectUntil = now + 20_000;
+    if (now > this.reconnectUntil) {
+      this.end({ reason: 'connection_lost' });
+      return;
+    }
+    this.state.connection = 'reconnecting';
+    this.emit();
+    setTimeout(() => {
+      if (!this.state.ended) this.connect();
+    }, 1000);
   }
 
   subscribe(fn: () => void): () => void {
@@ -123,9 +161,18 @@ export class MeetingSession {
     switch (msg.type) {
       case 'welcome':
         this.iceServers = msg.ice_servers ?? [];
+        this.resumeToken = msg.resume_token;
         s.self = msg.you;
         s.others = msg.participants;
         this.emit();
+        if (msg.resumed) {
+          // Back after a drop: the network may have changed under us.
+          this.reconnectUntil = 0;
+          for (const pc of [this.pub, this.sub]) pc?.setConfiguration({ ...rtcConfig, iceServers: this.iceServers });
+          this.restartIce({ force: true, subscribe: false }); // the server restarts the subscribe side itself
+          this.updateConnection();
+          break;
+        }
         // Not awaited: the publish answer comes through this same inbox.
         void this.publishInitial().then(() => this.updateConnection());
         break;
@@ -154,7 +201,7 @@ export class MeetingSession {
         await this.setLayers(msg.mid, msg.active);
         break;
       case 'publish_answer':
-        this.publishAnswer?.(msg.sdp);
+        this.publishAnswer?.resolve(msg.sdp);
         this.publishAnswer = null;
         break;
       case 'offer':
@@ -168,7 +215,7 @@ export class MeetingSession {
         break;
       case 'error':
         console.warn('visio: server error', msg.code, msg.request ?? '', msg.message);
-        if (msg.request === 'join' || msg.code === 'unsupported_protocol') {
+        if (msg.request === 'join' || msg.request === 'resume' || msg.code === 'unsupported_protocol') {
           this.end({ reason: msg.code, message: msg.message });
         }
         break;
@@ -181,7 +228,29 @@ export class MeetingSession {
       if (e.candidate) this.send({ type: 'candidate', target, candidate: e.candidate.toJSON() });
     };
     pc.onconnectionstatechange = () => this.updateConnection();
+    // A connection that loses its path (a network change: new address,
+    // Wi-Fi to mobile) does not come back by itself: restart ICE.
+    let lost: ReturnType<typeof setTimeout> | undefined;
+    pc.oniceconnectionstatechange = () => {
+      clearTimeout(lost);
+      if (pc.iceConnectionState === 'failed') this.restartIce();
+      else if (pc.iceConnectionState === 'disconnected') lost = setTimeout(() => this.restartIce(), 2000);
+    };
     return pc;
+  }
+
+  // restartIce gets new ICE credentials on both connections: a new offer on
+  // the publish one, a request for one on the subscribe one. At most once
+  // every 5 s unless forced.
+  private restartIce({ force = false, subscribe = true } = {}) {
+    const now = Date.now();
+    if (this.state.ended || this.ws.readyState !== WebSocket.OPEN || (!force && now - this.lastRestart < 5000)) return;
+    this.lastRestart = now;
+    if (this.sub && subscribe) this.send({ type: 'restart' });
+    if (this.pub) {
+      this.pub.restartIce();
+      void this.negotiatePublish(true);
+    }
   }
 
   private updateConnection() {
@@ -261,7 +330,7 @@ export class MeetingSession {
           return;
         }
         await pc.setLocalDescription(await pc.createOffer());
-        const answer = new Promise<string>((resolve) => (this.publishAnswer = resolve));
+        const answer = new Promise<string>((resolve, reject) => (this.publishAnswer = { resolve, reject }));
         this.send({ type: 'publish', sdp: pc.localDescription!.sdp, tracks: this.declarations() });
         await pc.setRemoteDescription({ type: 'answer', sdp: await answer });
       })
