@@ -16,13 +16,17 @@ import (
 	"time"
 
 	"github.com/visio-meet/visio/internal/config"
+	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/server"
+	"github.com/visio-meet/visio/internal/token"
 )
 
 const usage = `Visio: video meetings on your own servers.
 
 Usage:
   visio serve [--config FILE] [--KEY=VALUE ...]   run the server (see visio serve --help)
+  visio token whip|whep --room CODE [--name NAME] [--ttl DURATION] [--config FILE]
+                                                  print a token to publish (WHIP) or watch (WHEP)
   visio config-reference                          print the settings as a Markdown table
   visio version                                   print the version
 `
@@ -39,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "token":
+		return issueToken(args[1:], stdout, stderr)
 	case "config-reference":
 		fmt.Fprint(stdout, config.Reference())
 		return 0
@@ -98,6 +104,55 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log.Info("stopped")
+	return 0
+}
+
+// issueToken prints a token for WHIP or WHEP in one room, signed with the
+// tokens.secret of the configuration (file, environment or flag).
+func issueToken(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != string(token.ScopeWHIP) && args[0] != string(token.ScopeWHEP)) {
+		fmt.Fprint(stderr, "visio token: say whip (to publish) or whep (to watch)\n\n"+usage)
+		return 2
+	}
+	scope := token.Scope(args[0])
+	fs := flag.NewFlagSet("visio token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	code := fs.String("room", "", "the meeting code or link")
+	name := fs.String("name", "", "the name the meeting shows for the publisher or watcher")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	configFile := fs.String("config", "", "YAML configuration file with tokens.secret (or VISIO_CONFIG, or VISIO_TOKENS_SECRET)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	parsed, err := room.ParseCode(*code)
+	if err != nil {
+		fmt.Fprintf(stderr, "visio token: --room %q is not a meeting code or link\n", *code)
+		return 2
+	}
+	configArgs := fs.Args()
+	if *configFile != "" {
+		configArgs = append([]string{"--config", *configFile}, configArgs...)
+	}
+	cfg, err := config.Load(configArgs, os.LookupEnv, io.Discard)
+	if err != nil {
+		fmt.Fprintf(stderr, "visio token: %v\n", err)
+		return 2
+	}
+	if cfg.Tokens.Secret == "" {
+		fmt.Fprintln(stderr, "visio token: tokens.secret is not set: set it in the configuration (or VISIO_TOKENS_SECRET) as the server has it")
+		return 2
+	}
+	issuer, err := token.NewIssuer([]byte(cfg.Tokens.Secret))
+	if err != nil {
+		fmt.Fprintf(stderr, "visio token: tokens.secret: %v\n", err)
+		return 2
+	}
+	tok, err := issuer.Issue(string(parsed), scope, *name, *ttl)
+	if err != nil {
+		fmt.Fprintf(stderr, "visio token: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, tok)
 	return 0
 }
 

@@ -52,6 +52,9 @@ type Config struct {
 		MaxParticipants int
 		ReconnectGrace  time.Duration
 	}
+	Tokens struct {
+		Secret string
+	}
 	Log struct {
 		Level  string
 		Format string
@@ -119,6 +122,8 @@ func settings() []setting {
 			func(c *Config) *int { return &c.Rooms.MaxParticipants }, 0, 100000),
 		durationSetting("rooms.reconnect_grace", "How long a participant whose connection dropped (a network outage, a change of network) keeps their place, for their app to come back as the same participant.",
 			func(c *Config) *time.Duration { return &c.Rooms.ReconnectGrace }, time.Second, 10*time.Minute),
+		stringSetting("tokens.secret", "Secret (at least 32 characters) that signs access tokens, such as those of WHIP and WHEP made by `visio token`; empty turns WHIP and WHEP off. Never logged.",
+			func(c *Config) *string { return &c.Tokens.Secret }, checkTokenSecret),
 		stringSetting("debug.pprof_addr", "Address (such as 127.0.0.1:6060) where Go's profiler is served, for performance work; empty turns it off. Never expose it publicly.",
 			func(c *Config) *string { return &c.Debug.PprofAddr }, checkOptionalHostPort),
 		enumSetting("log.level", "Least important log level written.",
@@ -432,6 +437,13 @@ func checkHostPort(v string) error {
 		if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
 			return fmt.Errorf("%q: the host must be an IP address or localhost", v)
 		}
+	}
+	return nil
+}
+
+func checkTokenSecret(v string) error {
+	if v != "" && len(v) < 32 {
+		return fmt.Errorf("the secret is %d characters long: use at least 32 (for example the output of `openssl rand -base64 32`)", len(v))
 	}
 	return nil
 }

@@ -19,9 +19,15 @@ const (
 	RoomsPath  = "/api/v1/rooms"
 )
 
+// Routes are more endpoints, served from their own package.
+type Routes interface {
+	Register(mux *http.ServeMux)
+}
+
 // New returns the handler for the whole HTTP surface. app holds the built web
-// app: index.html and its assets.
-func New(signal http.Handler, app fs.FS, log *slog.Logger) http.Handler {
+// app: index.html and its assets. tokenAuthenticated are endpoints that take
+// bearer tokens, not cookies, and so need no cross-origin protection.
+func New(signal http.Handler, app fs.FS, log *slog.Logger, tokenAuthenticated ...Routes) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -39,6 +45,11 @@ func New(signal http.Handler, app fs.FS, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /{page}", web.page)
 
 	csrf := http.NewCrossOriginProtection()
+	for _, r := range tokenAuthenticated {
+		r.Register(mux)
+	}
+	csrf.AddInsecureBypassPattern("/whip/")
+	csrf.AddInsecureBypassPattern("/whep/")
 	return securityHeaders(csrf.Handler(mux))
 }
 

@@ -53,6 +53,7 @@ func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 		meeting:     m,
 		sink:        newRelay(sink),
 		resumeToken: newResumeToken(),
+		watcher:     a.Watcher,
 		declared:    map[string]protocol.TrackDeclaration{},
 		published:   map[protocol.Source]*publication{},
 	}
@@ -67,7 +68,7 @@ func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 			p.subscribeLocked(pub.track)
 		}
 	}
-	p.log.Info("participant joined", "participants", len(m.participants))
+	p.log.Info("participant joined", "participants", len(m.participants), "watcher", p.watcher)
 	return p, nil
 }
 

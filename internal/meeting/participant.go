@@ -29,6 +29,7 @@ type Participant struct {
 	sink    *relay
 	peer    *sfu.Peer
 	log     *slog.Logger
+	watcher bool // receives what it chose with Watch, not every track
 
 	// Guarded by meeting.mu.
 	declared      map[string]protocol.TrackDeclaration // by mid, as the client last declared them
@@ -171,6 +172,9 @@ func (p *Participant) unpublishLocked(src protocol.Source) {
 }
 
 func (p *Participant) subscribeLocked(t *sfu.UpTrack) {
+	if p.watcher {
+		return
+	}
 	if err := p.peer.Subscribe(t); err != nil && !errors.Is(err, sfu.ErrClosed) {
 		p.log.Error("subscribe failed", "track", t.ID(), "err", err)
 	}
@@ -208,6 +212,60 @@ func (p *Participant) SetMuted(src protocol.Source, muted bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: no %s track is declared", ErrInvalidTracks, src)
+}
+
+// ErrNothingToWatch is returned by Watch when nobody publishes what a
+// watcher asks for.
+var ErrNothingToWatch = errors.New("nobody publishes in this meeting yet")
+
+// Watch gives a watcher the tracks of one participant, the one named, or
+// else the first (in order of arrival) who shares a screen or a camera, or
+// else the first who speaks: one audio track (microphone, or the screen's
+// sound) and one video (the screen, or else the camera). offer is the
+// watcher's, and the answer goes back to it.
+func (p *Participant) Watch(offer string, target ParticipantID) (string, error) {
+	m := p.meeting
+	m.mu.Lock()
+	if p.left {
+		m.mu.Unlock()
+		return "", ErrLeft
+	}
+	var tracks []*sfu.UpTrack
+	if owner := m.watchedLocked(p, target); owner != nil {
+		for _, sources := range [][]protocol.Source{
+			{protocol.SourceMicrophone, protocol.SourceScreenAudio},
+			{protocol.SourceScreen, protocol.SourceCamera},
+		} {
+			for _, src := range sources {
+				if pub, ok := owner.published[src]; ok {
+					tracks = append(tracks, pub.track)
+					break
+				}
+			}
+		}
+	}
+	m.mu.Unlock()
+	if len(tracks) == 0 {
+		return "", ErrNothingToWatch
+	}
+	return p.peer.Watch(offer, tracks)
+}
+
+// watchedLocked picks whom watcher w sees.
+func (m *Meeting) watchedLocked(w *Participant, target ParticipantID) *Participant {
+	if target != "" {
+		return m.findLocked(target)
+	}
+	for _, kinds := range [][]protocol.Source{{protocol.SourceScreen, protocol.SourceCamera}, {protocol.SourceMicrophone}} {
+		for _, o := range m.participants {
+			for _, src := range kinds {
+				if _, ok := o.published[src]; ok && o != w {
+					return o
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // RestartICE restarts ICE on the subscribe connection, after the client's

@@ -104,6 +104,9 @@ func NewRegistry(cfg Config, media *sfu.Engine, dir Directory, log *slog.Logger)
 type Arrival struct {
 	Name       string
 	ICEServers []protocol.ICEServer // handed to the client in the welcome
+	// Watcher is a client that chooses once what it receives (Watch), such
+	// as a WHEP player, instead of receiving every track as they come.
+	Watcher bool
 }
 
 // Join adds a participant to the meeting in room code, creating the meeting

@@ -20,7 +20,9 @@ import (
 	"github.com/visio-meet/visio/internal/meeting"
 	"github.com/visio-meet/visio/internal/sfu"
 	"github.com/visio-meet/visio/internal/signal"
+	"github.com/visio-meet/visio/internal/token"
 	"github.com/visio-meet/visio/internal/turnserver"
+	"github.com/visio-meet/visio/internal/whip"
 	"github.com/visio-meet/visio/web"
 )
 
@@ -90,6 +92,14 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 		scfg.ICEServers = iceServers(relay, cfg.TURN.Host, cfg.TURN.CredentialTTL)
 	}
 	sig := signal.NewHandler(meetings, scfg, log)
+	var tokens *token.Issuer
+	if cfg.Tokens.Secret != "" {
+		if tokens, err = token.NewIssuer([]byte(cfg.Tokens.Secret)); err != nil {
+			closeTURN(relay)
+			_ = media.Close()
+			return nil, fmt.Errorf("tokens.secret: %w", err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -111,7 +121,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 		listener: ln,
 		served:   make(chan error, 1),
 		http: &http.Server{
-			Handler:           httpapi.New(sig, web.Files(), log),
+			Handler:           httpapi.New(sig, web.Files(), log, whip.New(meetings, tokens, log)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},

@@ -182,11 +182,15 @@ func (e *Engine) openSockets(port int, publicIPs []string) error {
 }
 
 // subscriberAPI returns an API whose connections report their DTLS secrets
-// to secrets, for the fast egress path.
-func (e *Engine) subscriberAPI(secrets *dtlsSecrets) *webrtc.API {
+// to secrets, for the fast egress path. When the client offers (answering),
+// the server answers as the DTLS server, so that the keys are its own.
+func (e *Engine) subscriberAPI(secrets *dtlsSecrets, answering bool) *webrtc.API {
 	se := e.settings
 	se.SetDTLSKeyLogWriter(secrets)
 	se.SetDTLSServerHelloMessageHook(secrets.onServerHello)
+	if answering {
+		_ = se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer) // fails only for other roles
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(e.registry), webrtc.WithSettingEngine(se))
 }
 

@@ -100,6 +100,7 @@ type Peer struct {
 	awaitingAnswer     bool
 	renegotiateOnReply bool
 	restartICE         bool // the next offer restarts ICE
+	watcher            bool // the client offered the subscribe connection (Watch)
 	closed             bool
 	negotiate          chan struct{}
 }
@@ -306,28 +307,46 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 		return nil
 	}
 	if p.sub == nil {
-		pc, err := p.newConnection(p.engine.subscriberAPI(&p.secrets), "subscribe", func(connected bool) {
-			p.subConnected.Store(connected)
-			if connected {
-				p.updateFastPath()
-				// Keyframes sent before the connection was up were lost: ask again.
-				for _, d := range p.Subscriptions() {
-					d.up.RequestKeyframe(Layer(d.target.Load()))
-				}
-			}
-		})
-		if err != nil {
+		if err := p.openSubscribeLocked(p.engine.subscriberAPI(&p.secrets, false)); err != nil {
 			return err
 		}
-		pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
-			if p.subConnected.Load() {
-				p.updateFastPath()
-			}
-		})
-		p.sub = pc
-		p.wg.Add(1)
-		go func() { defer p.wg.Done(); p.subscriberLoop() }()
 	}
+	if err := p.attachLocked(t); err != nil {
+		return err
+	}
+	p.requestNegotiation()
+	return nil
+}
+
+// openSubscribeLocked makes the subscribe connection. p.subMu is held.
+func (p *Peer) openSubscribeLocked(api *webrtc.API) error {
+	pc, err := p.newConnection(api, "subscribe", func(connected bool) {
+		p.subConnected.Store(connected)
+		if connected {
+			p.updateFastPath()
+			// Keyframes sent before the connection was up were lost: ask again.
+			for _, d := range p.Subscriptions() {
+				d.up.RequestKeyframe(Layer(d.target.Load()))
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
+		if p.subConnected.Load() {
+			p.updateFastPath()
+		}
+	})
+	p.sub = pc
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); p.subscriberLoop() }()
+	return nil
+}
+
+// attachLocked adds a down track for t to the subscribe connection. p.subMu
+// is held.
+func (p *Peer) attachLocked(t *UpTrack) error {
 	d := newDownTrack(t, p)
 	d.want.Store(int32(p.wantFor(t)))
 	d.target.Store(int32(t.bestLayer(p.wantFor(t))))
@@ -344,7 +363,6 @@ func (p *Peer) Subscribe(t *UpTrack) error {
 	p.wg.Add(1)
 	go func() { defer p.wg.Done(); d.readRTCP() }()
 	t.updateWanted()
-	p.requestNegotiation()
 	return nil
 }
 
@@ -434,6 +452,9 @@ func (p *Peer) updateFastPath() {
 }
 
 func (p *Peer) requestNegotiation() {
+	if p.watcher {
+		return // its one negotiation was the client's offer
+	}
 	select {
 	case p.negotiate <- struct{}{}:
 	default:
