@@ -44,6 +44,9 @@ type Options struct {
 	// DownlinkKbps, when set, makes the subscribe connection a narrow link of
 	// that rate, which queues up to 100 ms and drops the rest.
 	DownlinkKbps int
+	// H264 makes the camera H.264 (constrained baseline, packetization
+	// mode 1) instead of VP8.
+	H264 bool
 	// Simulcast makes the camera go out in three layers (q, h and f at 150,
 	// 500 and 1,500 kbit/s), as the web app sends it.
 	Simulcast bool

@@ -196,7 +196,7 @@ func (m *mediaStack) addTracks(sources []protocol.Source) error {
 		m.pub = pc
 	}
 	for _, src := range sources {
-		p, err := newPublishedTrack(m.pub, src, m.c.opts.Simulcast && src == protocol.SourceCamera)
+		p, err := newPublishedTrack(m.pub, src, m.c.opts.Simulcast && src == protocol.SourceCamera, m.c.opts.H264)
 		if err != nil {
 			return err
 		}
@@ -292,6 +292,8 @@ func (m *mediaStack) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 	}
 	r.mu.Lock()
 	r.ssrc = uint32(remote.SSRC())
+	r.codec = remote.Codec().MimeType
+	r.frameStart = true
 	r.mu.Unlock()
 	m.c.notifyLocked()
 	m.c.mu.Unlock()
@@ -356,7 +358,9 @@ type ReceivedTrack struct {
 	bytes         int
 	keyframes     int
 	senderReports int
-	layer         int // of the latest video packet, -1 when not marked
+	codec         string // MIME type
+	frameStart    bool   // the next packet starts a frame
+	layer         int    // of the latest video packet, -1 when not marked
 	layerPackets  [3]int
 	last          time.Time
 	seen          [65536 / 64]uint64 // which sequence numbers arrived
@@ -368,7 +372,8 @@ type ReceivedTrack struct {
 type TrackStats struct {
 	Packets   int
 	Bytes     int
-	Keyframes int // VP8 keyframes seen
+	Codec     string // the MIME type negotiated
+	Keyframes int    // keyframes seen
 	// Layer is the simulcast layer of the latest video packet, from 0 (the
 	// lowest), or -1 when the publisher sends no simulcast.
 	Layer         int
@@ -390,7 +395,7 @@ func (r *ReceivedTrack) stats() TrackStats {
 			missing++
 		}
 	}
-	return TrackStats{Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, SenderReports: r.senderReports, Layer: r.layer, LayerPackets: r.layerPackets,
+	return TrackStats{Codec: r.codec, Packets: r.packets, Bytes: r.bytes, Keyframes: r.keyframes, SenderReports: r.senderReports, Layer: r.layer, LayerPackets: r.layerPackets,
 		Missing: missing, Last: r.last}
 }
 
@@ -437,9 +442,10 @@ func (r *ReceivedTrack) read(remote *webrtc.TrackRemote) {
 		r.packets++
 		r.bytes += len(p.Payload)
 		if p.PayloadType != 111 {
-			if isVP8KeyframeStart(p.Payload) {
+			if r.frameStart && isKeyframe(p.Payload, r.codec) {
 				r.keyframes++
 			}
+			r.frameStart = p.Marker
 			if len(p.Payload) > layerMarkOffset {
 				r.layer = int(p.Payload[layerMarkOffset]) - 1
 				if r.layer >= 0 && r.layer < len(r.layerPackets) {

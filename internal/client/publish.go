@@ -2,6 +2,7 @@ package client
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,7 @@ const layerMarkOffset = 11
 // publishedTrack sends synthetic media until stopped.
 type publishedTrack struct {
 	source           protocol.Source
+	h264             bool // the video is H.264, not VP8
 	sender           *webrtc.RTPSender
 	mid              atomic.Pointer[string]
 	encodings        []*encoding
@@ -68,12 +70,16 @@ const streamID = "visio-client"
 
 // newPublishedTrack adds a track for src to pc, with three simulcast
 // encodings when simulcast is set.
-func newPublishedTrack(pc *webrtc.PeerConnection, src protocol.Source, simulcast bool) (*publishedTrack, error) {
+func newPublishedTrack(pc *webrtc.PeerConnection, src protocol.Source, simulcast, h264 bool) (*publishedTrack, error) {
 	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
 	if src.Kind() == "video" {
 		codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		if h264 {
+			codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
+		}
 	}
-	p := &publishedTrack{source: src, stopped: make(chan struct{})}
+	p := &publishedTrack{source: src, h264: h264, stopped: make(chan struct{})}
 	p.speaking.Store(true)
 	if !simulcast {
 		track, err := webrtc.NewTrackLocalStaticRTP(codec, string(src), streamID)
@@ -201,7 +207,7 @@ func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }, epoch tim
 			var payloads [][]byte
 			if video {
 				keyframe := n%30 == 0 || e.keyframeNeeded.Swap(false)
-				payloads = vp8Frame(n, keyframe, e)
+				payloads = framePayloads(n, keyframe, e, p.h264)
 			} else {
 				payloads = [][]byte{opusFrame(n)}
 			}
@@ -251,9 +257,10 @@ func opusFrame(n int) []byte {
 // maxVideoPayload keeps packets under a common MTU.
 const maxVideoPayload = 1100
 
-// vp8Frame returns the RTP payloads of one VP8 frame of an encoding: a
-// keyframe is three times larger and starts with the VP8 keyframe header.
-func vp8Frame(n int, keyframe bool, e *encoding) [][]byte {
+// framePayloads returns the RTP payloads of one frame of an encoding: a
+// keyframe is three times larger. In VP8 it starts with the keyframe header;
+// in H.264 each packet is one NAL unit, IDR slices for a keyframe.
+func framePayloads(n int, keyframe bool, e *encoding, h264 bool) [][]byte {
 	size := e.bitrate / 8 / 15
 	if keyframe {
 		size *= 3
@@ -263,7 +270,12 @@ func vp8Frame(n int, keyframe bool, e *encoding) [][]byte {
 	out := make([][]byte, count)
 	for i := range out {
 		b := make([]byte, per)
-		if i == 0 {
+		switch {
+		case h264 && keyframe:
+			b[0] = 0x65 // IDR slice
+		case h264:
+			b[0] = 0x41 // non-IDR slice
+		case i == 0:
 			b[0] = 0x10 // start of partition
 			if keyframe {
 				copy(b[1:], []byte{0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00}) // 320x240
@@ -280,7 +292,10 @@ func vp8Frame(n int, keyframe bool, e *encoding) [][]byte {
 	return out
 }
 
-// isVP8KeyframeStart tells whether a VP8 RTP payload starts a keyframe.
-func isVP8KeyframeStart(payload []byte) bool {
+// isKeyframe tells whether the first RTP payload of a frame is a keyframe's.
+func isKeyframe(payload []byte, mime string) bool {
+	if strings.EqualFold(mime, webrtc.MimeTypeH264) {
+		return len(payload) >= 1 && payload[0]&0x1f == 5
+	}
 	return len(payload) >= 2 && payload[0]&0x10 != 0 && payload[0]&0x80 == 0 && payload[1]&0x01 == 0
 }

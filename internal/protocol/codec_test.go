@@ -31,6 +31,8 @@ func TestRoundTrip(t *testing.T) {
 		&Candidate{Target: TargetSubscribe, Candidate: ICECandidate{Candidate: "candidate:1 1 udp 1 10.0.0.1 5000 typ host", SDPMid: &mid}},
 		&Mute{Source: SourceScreenAudio},
 		&View{Tracks: []ViewedTrack{{Participant: "p1", Source: SourceCamera, Width: 320, Height: 180}}},
+		&Resume{Participant: "p1", Token: "T0KEN"},
+		&Restart{},
 		&Leave{},
 	}
 	for _, m := range client {
@@ -94,6 +96,7 @@ func TestDecodeClientErrors(t *testing.T) {
 		{`{"type":"candidate","target":"both","candidate":{"candidate":""}}`, CodeInvalid},
 		{`{"type":"mute","source":"keyboard","muted":true}`, CodeInvalid},
 		{`{"type":"view"}`, CodeInvalid},
+		{`{"type":"resume","participant":"p1"}`, CodeInvalid},
 		{`{"type":"view","tracks":[{"participant":"p1","source":"microphone","width":1,"height":1}]}`, CodeInvalid},
 		{`{"type":"view","tracks":[{"participant":"p1","source":"camera","width":-1,"height":1}]}`, CodeInvalid},
 		{`{"type":"view","tracks":[{"participant":"","source":"camera","width":1,"height":1}]}`, CodeInvalid},
@@ -134,6 +137,8 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"mute","source":"microphone","muted":true}`,
 		`{"type":"leave"}`,
 		`{"type":"view","tracks":[{"participant":"p1","source":"camera","width":640,"height":360}]}`,
+		`{"type":"resume","participant":"p1","token":"ABCDEFGH"}`,
+		`{"type":"restart"}`,
 		`{"type":"join","room":{"a":1}}`,
 	}
 	for _, s := range seeds {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +127,22 @@ func TestAViewMayNameATrackBeforeItIsPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	receiving(t, ctx, bob, alice, 50, camera)
+}
+
+func TestH264IsForwardedToo(t *testing.T) {
+	srv := startServer(t)
+	ctx := testContext(t)
+	code := room.NewCode()
+	alice := srv.joinWith(t, ctx, client.Options{Room: string(code), Name: "Alice", H264: true, Simulcast: true}, camera)
+	bob := srv.join(t, ctx, code, "Bob")
+	receiving(t, ctx, bob, alice, 60, camera)
+	r := bob.State().Received[client.TrackKey{Participant: alice.ID(), Source: camera}]
+	if !strings.EqualFold(r.Codec, "video/H264") || r.Keyframes == 0 || r.Layer != 2 {
+		t.Fatalf("Bob gets %+v, want H.264 from a keyframe, at the full layer", r)
+	}
+	// The layer switch works on H.264 keyframes too.
+	if err := bob.SetView(ctx, map[client.TrackKey]int{{Participant: alice.ID(), Source: camera}: 120}); err != nil {
+		t.Fatal(err)
+	}
+	receivesLayer(t, bob, alice, 0, "small tile, H.264")
 }

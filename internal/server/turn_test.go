@@ -1,7 +1,11 @@
 package server
 
 import (
+	"crypto/tls"
 	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -120,5 +124,40 @@ func TestTheRelayIsNotOpen(t *testing.T) {
 		if n, _, err := victim.ReadFrom(buf); err == nil {
 			t.Fatalf("the relay delivered %q to an address that is not the media server's", buf[:n])
 		}
+	}
+}
+
+func TestTURNOverTLSWhenACertificateIsConfigured(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	pool := writeSelfSignedCert(t, certFile, keyFile)
+	srv := startServer(t, func(c *config.Config, _ *Options) {
+		c.TURN.TLSPort = freeTCPPort(t)
+		c.TURN.TLSCert, c.TURN.TLSKey = certFile, keyFile
+	})
+	_, _, tlsPort := srv.turn.Ports()
+	conn, err := tls.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort)), &tls.Config{RootCAs: pool})
+	if err != nil {
+		t.Fatalf("TURN over TLS does not accept a connection: %v", err)
+	}
+	defer conn.Close()
+	username, password := srv.turn.Credentials("tester", time.Minute)
+	c, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: conn.RemoteAddr().String(), TURNServerAddr: conn.RemoteAddr().String(),
+		Conn: turn.NewSTUNConn(conn), Username: username, Password: password, Realm: "visio"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := c.Allocate()
+	if err != nil {
+		t.Fatalf("no relay over TLS: %v", err)
+	}
+	relay.Close()
+	servers := iceServers(srv.turn, "visio.example.org", time.Minute)("ignored")
+	if urls := servers[0].URLs; !slices.Contains(urls, "turns:visio.example.org:"+strconv.Itoa(tlsPort)+"?transport=tcp") {
+		t.Fatalf("the welcome does not offer TURN over TLS: %v", urls)
 	}
 }
