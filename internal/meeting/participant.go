@@ -378,7 +378,7 @@ func (e peerEvents) Offer(sdp string, tracks []sfu.OfferedTrack) {
 func (e peerEvents) LayersWanted(t *sfu.UpTrack, highest sfu.Layer) {
 	active := []string{}
 	for i := sfu.LayerLow; i <= highest; i++ {
-		active = append(active, sfu.RIDs[i])
+		active = append(active, i.RID())
 	}
 	// Called with the media plane's locks held, maybe under m.mu: the sink
 	// takes no lock and never blocks.

@@ -19,9 +19,8 @@ const probeMargin = 1.1
 // (bigger tiles first), then one layer up at a time while the estimate
 // allows. A subscriber that cannot keep up thus gets lower layers, or no
 // video at all on a link too poor for it, instead of losing packets of
-// everything. When an upgrade is
-// wanted that the estimate does not allow, the estimator is asked to probe
-// for it.
+// everything. When an upgrade is wanted that the estimate does not allow,
+// the estimator is asked to probe for it.
 func (p *Peer) allocate() {
 	downs := p.Subscriptions()
 	if p.bwe.Stats().Feedbacks == 0 {
@@ -33,9 +32,9 @@ func (p *Peer) allocate() {
 		return
 	}
 	estimate := p.bwe.Estimate()
-	wanted, probe := p.share(downs, estimate)
+	wanted, probe := share(downs, estimate)
 	if probe > 0 && p.bwe.Probe(int(float64(estimate+probe)*probeMargin), p.engine.now()/1000) {
-		wanted, _ = p.share(downs, p.bwe.Estimate())
+		wanted, _ = share(downs, p.bwe.Estimate())
 	}
 	for d, limit := range wanted {
 		if d.setLimit(limit) {
@@ -46,7 +45,7 @@ func (p *Peer) allocate() {
 
 // share returns the layer limit of each video track for a budget, and how
 // much more the next upgrade would need (0 if none is wanted).
-func (p *Peer) share(downs []*DownTrack, budget int) (map[*DownTrack]Layer, int) {
+func share(downs []*DownTrack, budget int) (map[*DownTrack]Layer, int) {
 	var video []*DownTrack
 	for _, d := range downs {
 		if d.up.kind == webrtc.RTPCodecTypeAudio {

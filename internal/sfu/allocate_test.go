@@ -34,7 +34,7 @@ func TestBandwidthIsSharedAudioFirstThenBiggerTiles(t *testing.T) {
 
 	// 1 Mbit/s: 50k of audio, 3 x 150k of lowest layers, then the biggest
 	// tile moves up (350k more); the middle one would need 200k more.
-	limits, missing := peer.share(downs, 1_000_000)
+	limits, missing := share(downs, 1_000_000)
 	if limits[big] != LayerMedium || limits[middle] != LayerLow || limits[small] != LayerHigh || missing != 200_000 {
 		t.Fatalf("1 Mbit/s: big %d, middle %d, small %d (no limit is %d), missing %d", limits[big], limits[middle], limits[small], LayerHigh, missing)
 	}
@@ -43,7 +43,7 @@ func TestBandwidthIsSharedAudioFirstThenBiggerTiles(t *testing.T) {
 	}
 
 	// Plenty: nobody is limited and nothing is missing.
-	limits, missing = peer.share(downs, 10_000_000)
+	limits, missing = share(downs, 10_000_000)
 	for _, d := range []*DownTrack{big, middle, small} {
 		if limits[d] != LayerHigh {
 			t.Fatalf("10 Mbit/s: %s limited to %d", d.up.id, limits[d])
@@ -54,7 +54,7 @@ func TestBandwidthIsSharedAudioFirstThenBiggerTiles(t *testing.T) {
 	}
 
 	// Too little for any video: the videos pause, the audio goes on.
-	limits, _ = peer.share(downs, 120_000)
+	limits, _ = share(downs, 120_000)
 	for _, d := range []*DownTrack{big, middle, small} {
 		if limits[d] != LayerNone {
 			t.Fatalf("120 kbit/s: %s still gets layer %d", d.up.id, limits[d])

@@ -41,20 +41,30 @@ type sendState struct {
 }
 
 // send sends one packet numbered seq and ts for the subscriber, and returns
-// the payload bytes sent (0 if nothing was). d.mu is held.
+// the payload bytes sent (0 if nothing was). On the fast path the packet
+// waits in out until the fan-out ends; with no out (a retransmission, on
+// the track's RTCP goroutine) it leaves at once. d.mu is held.
 func (d *DownTrack) send(b *binding, seq uint16, ts uint32, h *rtpparse.Header, pkt []byte, now int64, out *sendBatch) int {
 	var transportSeq uint16
 	if b.transportCC != 0 {
 		transportSeq = d.subscriber.nextTransportSeq()
 	}
 	n := h.PayloadEnd - h.PayloadStart
-	if f := d.subscriber.fast.Load(); f != nil {
+	if f := d.subscriber.fast.Load(); f != nil && out != nil {
 		q, slot := out.slot(f.socket)
 		sealed, err := d.seal(slot, f, b, seq, ts, transportSeq, h, pkt)
 		if err != nil {
 			return 0
 		}
 		q.commit(sealed, f.addr)
+	} else if f != nil {
+		sealed, err := d.seal(d.retransmit.sealed[:0], f, b, seq, ts, transportSeq, h, pkt)
+		if err != nil {
+			return 0
+		}
+		if _, err := f.socket.conn.WriteToUDPAddrPort(sealed, f.addrKey); err != nil {
+			return 0
+		}
 	} else if n = d.write(b, seq, ts, transportSeq, h, pkt); n == 0 {
 		return 0
 	}
@@ -187,27 +197,7 @@ func (d *DownTrack) resend(b *binding, seq uint16) {
 	}
 	log.count++
 	log.at = now
-	ts := rt.parsed.Timestamp + seg.offsets.ts
-	var transportSeq uint16
-	if b.transportCC != 0 {
-		transportSeq = d.subscriber.nextTransportSeq()
-	}
-	size := 0
-	if f := d.subscriber.fast.Load(); f != nil {
-		sealed, err := d.seal(rt.sealed[:0], f, b, seq, ts, transportSeq, &rt.parsed, rt.buf[:n])
-		if err != nil {
-			return
-		}
-		if _, err := f.socket.conn.WriteToUDPAddrPort(sealed, f.addrKey); err != nil {
-			return
-		}
-		size = len(sealed) + 8 + 20
-	} else if sent := d.write(b, seq, ts, transportSeq, &rt.parsed, rt.buf[:n]); sent > 0 {
-		size = sent + wireOverhead
-	}
-	if size > 0 && b.transportCC != 0 {
-		d.subscriber.sent.Record(transportSeq, now/1000, size)
-	}
+	d.send(b, seq, rt.parsed.Timestamp+seg.offsets.ts, &rt.parsed, rt.buf[:n], now, nil)
 }
 
 // retransmitBudget is a token bucket, in bytes, shared by a subscriber's

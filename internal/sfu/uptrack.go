@@ -36,8 +36,18 @@ const (
 	maxLayers         = 3
 )
 
-// RIDs are the RTP stream ids of the layers, in order.
-var RIDs = [maxLayers]string{"q", "h", "f"}
+// RID returns the RTP stream id the web app gives the layer.
+func (l Layer) RID() string {
+	switch l {
+	case LayerLow:
+		return "q"
+	case LayerMedium:
+		return "h"
+	case LayerHigh:
+		return "f"
+	}
+	return ""
+}
 
 // keyframeInterval bounds how often keyframe requests reach a publisher's
 // layer: every new subscriber, switch and loss asks for one, and each
@@ -182,10 +192,6 @@ func (t *UpTrack) nextLayer(l Layer) Layer {
 	return LayerNone
 }
 
-// defaultLayerRates are the rates assumed for the layers of a camera until
-// they are measured, in bits per second: those the web app asks for.
-var defaultLayerRates = [maxLayers]int{150_000, 500_000, 1_500_000}
-
 // layerRate returns the measured bitrate of layer i, or what it is assumed
 // to cost when it is not flowing (paused, or just started).
 func (t *UpTrack) layerRate(i Layer) int {
@@ -196,13 +202,16 @@ func (t *UpTrack) layerRate(i Layer) int {
 	if r := l.rate.bitsPerSecond(t.owner.engine.now()); r > 0 {
 		return r
 	}
-	if t.kind == webrtc.RTPCodecTypeAudio {
+	// Until measured: what the web app asks of each layer of a camera.
+	switch {
+	case t.kind == webrtc.RTPCodecTypeAudio:
 		return 50_000
+	case i == LayerLow && t.nextLayer(LayerLow) != LayerNone:
+		return 150_000
+	case i == LayerMedium:
+		return 500_000
 	}
-	if len(t.Layers()) == 1 {
-		return defaultLayerRates[LayerHigh] // a camera or screen without simulcast
-	}
-	return defaultLayerRates[i]
+	return 1_500_000 // the full layer, or a camera or screen without simulcast
 }
 
 // RequestKeyframe asks the publisher for a keyframe on a layer, at most once
@@ -317,9 +326,9 @@ func (t *UpTrack) layerEnded() {
 // ridLayer maps an RTP stream id to a layer: the web app's q, h and f, else
 // the order in which streams appear.
 func ridLayer(rid string, taken func(Layer) bool) (Layer, bool) {
-	for i, r := range RIDs {
-		if r == rid {
-			return Layer(i), !taken(Layer(i))
+	for i := range Layer(maxLayers) {
+		if i.RID() == rid {
+			return i, !taken(i)
 		}
 	}
 	for i := range Layer(maxLayers) {

@@ -99,6 +99,18 @@ func fail(w http.ResponseWriter, status int, message string) {
 	_, _ = io.WriteString(w, message+"\n")
 }
 
+// roomOf sets the CORS headers and reads the room of the path, or writes the
+// error.
+func roomOf(w http.ResponseWriter, r *http.Request) (room.Code, bool) {
+	cors(w)
+	code, err := room.ParseCode(r.PathValue("room"))
+	if err != nil {
+		fail(w, http.StatusNotFound, "not a meeting code: use one like abc-defg-hij")
+		return "", false
+	}
+	return code, true
+}
+
 // authorize checks the request's bearer token for room and scope, and
 // returns the name it gives, or writes the error.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, code room.Code, scope token.Scope) (string, bool) {
@@ -128,10 +140,8 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, code room.Co
 // start joins the meeting as a publisher (WHIP) or a watcher (WHEP) and
 // answers the offer.
 func (h *Handler) start(w http.ResponseWriter, r *http.Request, scope token.Scope) {
-	cors(w)
-	code, err := room.ParseCode(r.PathValue("room"))
-	if err != nil {
-		fail(w, http.StatusNotFound, "not a meeting code: use one like abc-defg-hij")
+	code, ok := roomOf(w, r)
+	if !ok {
 		return
 	}
 	name, ok := h.authorize(w, r, code, scope)
@@ -203,10 +213,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, scope token.Scop
 // delete ends a session: its participant leaves. The token must be one for
 // the same room and use.
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request, scope token.Scope) {
-	cors(w)
-	code, err := room.ParseCode(r.PathValue("room"))
-	if err != nil {
-		fail(w, http.StatusNotFound, "no such session")
+	code, ok := roomOf(w, r)
+	if !ok {
 		return
 	}
 	if _, ok := h.authorize(w, r, code, scope); !ok {

@@ -65,7 +65,7 @@ func (e *Estimator) Estimate() int {
 type Stats struct {
 	Estimate  int     // bits per second
 	Acked     int     // bits per second that arrived, lately
-	Loss      float64 // smoothed fraction lost
+	Loss      float64 // fraction lost over the last half second to second
 	Signal    Signal
 	Feedbacks int // feedback packets used so far
 	Probing   bool
