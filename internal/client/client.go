@@ -50,6 +50,10 @@ type Options struct {
 	// Simulcast makes the camera go out in three layers (q, h and f at 150,
 	// 500 and 1,500 kbit/s), as the web app sends it.
 	Simulcast bool
+	// EditServerSDP, when set, changes the server's offers and answers
+	// before they are used, for example to reach its TCP port through a
+	// proxy.
+	EditServerSDP func(sdp string) string
 	// Epoch, when set, makes synthetic media carry RTP timestamps counted
 	// from it, so that a receiver can tell how long each packet took.
 	Epoch time.Time
@@ -67,25 +71,26 @@ type Client struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu          sync.Mutex
-	changed     chan struct{} // closed and replaced on every state change
-	self        protocol.Participant
-	others      map[string]protocol.Participant
-	offered     map[string]protocol.OfferedTrack // by mid on the subscribe connection
-	received    map[TrackKey]*ReceivedTrack
-	errors      []protocol.Error
-	speakers    protocol.Speakers
-	bye         string
-	closed      bool
-	published   map[protocol.Source]*publishedTrack
-	pubMids     map[protocol.Source]string
-	layers      map[string][]string // the latest layers message, by mid
-	iceServers  []protocol.ICEServer
-	quality     map[string]protocol.Quality
-	resumeToken string
-	resumed     bool
-	leftIDs     []string
-	answers     chan string
+	mu           sync.Mutex
+	changed      chan struct{} // closed and replaced on every state change
+	self         protocol.Participant
+	others       map[string]protocol.Participant
+	offered      map[string]protocol.OfferedTrack // by mid on the subscribe connection
+	received     map[TrackKey]*ReceivedTrack
+	errors       []protocol.Error
+	speakers     protocol.Speakers
+	bye          string
+	closed       bool
+	published    map[protocol.Source]*publishedTrack
+	pubMids      map[protocol.Source]string
+	layers       map[string][]string // the latest layers message, by mid
+	iceServers   []protocol.ICEServer
+	quality      map[string]protocol.Quality
+	resumeToken  string
+	resumeWithin time.Duration
+	resumed      bool
+	leftIDs      []string
+	answers      chan string
 }
 
 // TrackKey names a received track.
@@ -255,15 +260,17 @@ func (c *Client) RemoteICEUfrags() (publish, subscribe string) {
 type State struct {
 	ICEServers []protocol.ICEServer // from the welcome
 	Resumed    bool                 // a resumed welcome came on the latest connection
-	Left       []string             // the participants who left, in order
-	Quality    map[string]protocol.Quality
-	Self       protocol.Participant
-	Others     map[string]protocol.Participant
-	Received   map[TrackKey]TrackStats
-	Errors     []protocol.Error
-	Speakers   protocol.Speakers
-	Bye        string
-	Closed     bool // the server closed the socket
+	// ResumeWithin is how long the server keeps our place after a drop.
+	ResumeWithin time.Duration
+	Left         []string // the participants who left, in order
+	Quality      map[string]protocol.Quality
+	Self         protocol.Participant
+	Others       map[string]protocol.Participant
+	Received     map[TrackKey]TrackStats
+	Errors       []protocol.Error
+	Speakers     protocol.Speakers
+	Bye          string
+	Closed       bool // the server closed the socket
 }
 
 // State returns a snapshot.
@@ -272,7 +279,7 @@ func (c *Client) State() State {
 	defer c.mu.Unlock()
 	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
-		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, Left: slices.Clone(c.leftIDs)}
+		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: c.resumeWithin, Left: slices.Clone(c.leftIDs)}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -372,6 +379,7 @@ func (c *Client) handle(msg protocol.Message) {
 		c.self = m.You
 		c.iceServers = m.ICEServers
 		c.resumeToken, c.resumed = m.ResumeToken, m.Resumed
+		c.resumeWithin = time.Duration(m.ResumeWithinMS) * time.Millisecond
 		clear(c.others)
 		for _, p := range m.Participants {
 			c.others[p.ID] = p

@@ -237,10 +237,17 @@ func (m *mediaStack) publishOffer(restartICE bool) (string, error) {
 	return m.pub.LocalDescription().SDP, nil
 }
 
+func (m *mediaStack) edit(sdp string) string {
+	if m.c.opts.EditServerSDP == nil {
+		return sdp
+	}
+	return m.c.opts.EditServerSDP(sdp)
+}
+
 func (m *mediaStack) setPublishAnswer(answer string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
+	return m.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.edit(answer)})
 }
 
 func (m *mediaStack) answerOffer(offer string) error {
@@ -254,7 +261,7 @@ func (m *mediaStack) answerOffer(offer string) error {
 		pc.OnTrack(m.onTrack)
 		m.sub = pc
 	}
-	if err := m.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+	if err := m.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.edit(offer)}); err != nil {
 		return err
 	}
 	answer, err := m.sub.CreateAnswer(nil)

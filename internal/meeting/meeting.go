@@ -82,7 +82,7 @@ func (m *Meeting) sendWelcomeLocked(p *Participant, iceServers []protocol.ICESer
 		}
 	}
 	p.sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
-		ICEServers: iceServers, ResumeToken: p.resumeToken, Resumed: resumed})
+		ICEServers: iceServers, ResumeToken: p.resumeToken, ResumeWithinMS: m.registry.cfg.ReconnectGrace.Milliseconds(), Resumed: resumed})
 	if a := m.lastSpeakers(); a != nil {
 		p.sink.Send(a)
 	}

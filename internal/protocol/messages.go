@@ -195,6 +195,9 @@ type Welcome struct {
 	// ResumeToken lets the client come back as the same participant after
 	// its connection drops (see Resume).
 	ResumeToken string `json:"resume_token"`
+	// ResumeWithinMS is how long, in milliseconds, the server keeps the
+	// participant's place after the connection drops.
+	ResumeWithinMS int64 `json:"resume_within_ms"`
 	// Resumed is set on the welcome that answers a resume.
 	Resumed bool `json:"resumed,omitempty"`
 }

@@ -56,6 +56,10 @@ func meetingOfTwo(t *testing.T) (ctx context.Context, alice, bob *client.Client)
 func TestAShortOutageResumesTheSameParticipant(t *testing.T) {
 	ctx, alice, bob := meetingOfTwo(t)
 	id := bob.ID()
+	// The welcome tells the app how long it may take to come back.
+	if w := bob.State().ResumeWithin; w != 10*time.Second {
+		t.Fatalf("the welcome gives %v to come back, the server waits 10s", w)
+	}
 
 	// Bob's network goes away for 3 s: signalling and media.
 	bob.BlockMedia(true)

@@ -9,12 +9,16 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -607,3 +611,104 @@ func writeSelfSignedCert(t *testing.T, certFile, keyFile string) *x509.CertPool 
 	pool.AddCert(cert)
 	return pool
 }
+
+// A subscriber over ICE-TCP whose connection stops taking data (a frozen
+// laptop, a congested uplink) must not hold up the others: its packets are
+// dropped, as they would be over UDP.
+func TestAStalledTCPSubscriberDoesNotHoldUpTheOthers(t *testing.T) {
+	port := freeTCPPort(t)
+	srv := startServer(t, func(c *config.Config, _ *Options) {
+		c.Media.TCPPort = port
+		c.Media.ICEFailedTimeout = time.Minute // the server does not give up on Carol during the test
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	code := room.NewCode()
+	alice := srv.join(t, ctx, code, "Alice", mic, camera)
+	bob := srv.join(t, ctx, code, "Bob", mic, camera)
+
+	proxy := newStallingProxy(t, fmt.Sprintf("127.0.0.1:%d", port))
+	carol := srv.joinWith(t, ctx, client.Options{Room: string(code), Name: "Carol over TCP", TCPOnly: true,
+		EditServerSDP: func(sdp string) string {
+			return strings.ReplaceAll(sdp, fmt.Sprintf(" %d typ host tcptype", port), fmt.Sprintf(" %d typ host tcptype", proxy.port()))
+		}})
+	receiving(t, ctx, carol, alice, 50, mic, camera)
+	receiving(t, ctx, bob, alice, 50, mic, camera)
+
+	// Carol's side stops reading: the server's socket buffer and its queue
+	// for her fill within seconds.
+	proxy.stall()
+	stalledAt := packets(carol, alice, camera)
+	for i := range 5 {
+		// 100 packets of each track is ~3 s of Alice's media; a forwarder
+		// blocked on Carol's connection would send Bob nothing more.
+		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+		before := packets(bob, alice, camera)
+		err := bob.WaitFor(wait, func(client.State) bool { return packets(bob, alice, camera) >= before+100 })
+		cancel()
+		if err != nil {
+			t.Fatalf("%d s after Carol's connection stalled, Bob stopped receiving Alice's camera", 3*i)
+		}
+	}
+	if got := packets(carol, alice, camera); got > stalledAt+200 {
+		t.Fatalf("Carol received %d packets after her connection stalled: the stall did not happen", got-stalledAt)
+	}
+}
+
+// stallingProxy relays TCP connections to a server, and can stop reading
+// from the server, as a client that stops reading would.
+type stallingProxy struct {
+	ln      net.Listener
+	stalled chan struct{} // closed by stall
+	done    chan struct{} // closed at the end of the test
+}
+
+func newStallingProxy(t *testing.T, server string) *stallingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallingProxy{ln: ln, stalled: make(chan struct{}), done: make(chan struct{})}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(p.done); ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp4", server)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			// A small receive buffer: a stall fills the server's side sooner.
+			_ = s.(*net.TCPConn).SetReadBuffer(8 << 10)
+			wg.Go(func() { _, _ = io.Copy(s, c); s.Close() })
+			wg.Go(func() {
+				defer c.Close()
+				buf := make([]byte, 8<<10)
+				for {
+					n, err := s.Read(buf)
+					if err != nil {
+						return
+					}
+					if _, err := c.Write(buf[:n]); err != nil {
+						return
+					}
+					select {
+					case <-p.stalled:
+						<-p.done // nothing more is read from the server
+						return
+					default:
+					}
+				}
+			})
+		}
+	})
+	return p
+}
+
+func (p *stallingProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+func (p *stallingProxy) stall()    { close(p.stalled) }

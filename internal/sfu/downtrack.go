@@ -55,7 +55,7 @@ type DownTrack struct {
 		sealed [sealedPacketSize]byte
 	}
 
-	roc atomic.Uint32 // wraps of the sequence numbers sent, for SRTP
+	roc uint32 // wraps of the sequence numbers sent, for SRTP
 
 	packets atomic.Uint32
 	octets  atomic.Uint32
@@ -244,12 +244,27 @@ func (d *DownTrack) moveTo(l *layer, h *rtpparse.Header, now int64) {
 // moves to the fast path. d.mu is held.
 func (d *DownTrack) noteSent(seq uint16, ts uint32, now int64) {
 	if d.sent.any && seq < d.sent.seq && d.sent.seq-seq > 0x8000 {
-		d.roc.Add(1)
+		d.roc++
 	}
 	if !d.sent.any || seq-d.sent.seq < 0x8000 {
 		d.sent.seq, d.sent.ts = seq, ts
 	}
 	d.sent.any, d.sent.at = true, now
+}
+
+// rolloverCount is SRTP's count of sequence number wraps for seq: that of
+// the newest packet sent, one more for a packet after a wrap, one less for a
+// retransmission from before the last wrap. d.mu is held.
+func (d *DownTrack) rolloverCount(seq uint16) uint32 {
+	roc := d.roc
+	switch {
+	case !d.sent.any:
+	case seq-d.sent.seq < 0x8000 && seq < d.sent.seq:
+		roc++
+	case seq-d.sent.seq >= 0x8000 && seq > d.sent.seq:
+		roc--
+	}
+	return roc
 }
 
 // readRTCP handles what the subscriber says about the track until the sender

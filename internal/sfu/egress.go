@@ -18,6 +18,8 @@ import (
 	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/net/ipv4"
+
+	"github.com/visio-meet/visio/internal/sfu/srtpseal"
 )
 
 // The fast egress path sends subscribers' RTP without Pion's write stack:
@@ -46,14 +48,30 @@ type fastPath struct {
 	addrKey netip.AddrPort
 }
 
-// srtpKeys are the server's sending keys on one connection.
+// srtpKeys are the server's sending keys on one connection. The down tracks
+// of the connection share one sealer, rather than a context each: with
+// thousands of down tracks, their key schedules would not stay in the
+// processor's caches.
 type srtpKeys struct {
 	key, salt []byte
 	profile   srtp.ProtectionProfile
+	mu        sync.Mutex
+	sealer    *srtpseal.Sealer
 }
 
-func (k *srtpKeys) newContext() (*srtp.Context, error) {
-	return srtp.CreateContext(k.key, k.salt, k.profile)
+func newSRTPKeys(key, salt []byte, profile srtp.ProtectionProfile) (*srtpKeys, error) {
+	sealer, err := srtpseal.New(srtpseal.Profile(profile), key, salt)
+	if err != nil {
+		return nil, err // Pion's path seals what the fast path cannot
+	}
+	return &srtpKeys{key: key, salt: salt, profile: profile, sealer: sealer}, nil
+}
+
+// seal encrypts plain, whose header is headerLen bytes, into dst.
+func (k *srtpKeys) seal(dst, plain []byte, headerLen int, ssrc, roc uint32, seq uint16) []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.sealer.Seal(dst, plain, headerLen, ssrc, roc, seq)
 }
 
 // dtlsSecrets collects, from one connection's DTLS handshake, what the SRTP
@@ -115,7 +133,7 @@ func (s *dtlsSecrets) serverKeys() (*srtpKeys, error) {
 	if err := cfg.ExtractSessionKeysFromDTLS(s, false); err != nil {
 		return nil, fmt.Errorf("derive SRTP keys: %w", err)
 	}
-	return &srtpKeys{key: cfg.Keys.LocalMasterKey, salt: cfg.Keys.LocalMasterSalt, profile: s.profile}, nil
+	return newSRTPKeys(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, s.profile)
 }
 
 // ExportKeyingMaterial is the TLS 1.2 exporter (RFC 5705) without context,

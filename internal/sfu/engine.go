@@ -96,10 +96,13 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 		e.tcpLn = ln
 		e.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{
-			Listener:        ln,
-			Logger:          pionLog.NewLogger("tcpmux"),
-			ReadBufferSize:  64,
-			WriteBufferSize: 1 << 20, // a slow TCP client drops packets instead of blocking the forwarder
+			Listener:       shortSendQueues{ln},
+			Logger:         pionLog.NewLogger("tcpmux"),
+			ReadBufferSize: 64,
+			// Pion queues what a TCP client cannot take yet, and drops
+			// packets when the queue is full, instead of blocking the
+			// forwarder (and every other subscriber) on a slow client.
+			WriteBufferSize: tcpQueueBytes,
 		})
 		se.SetICETCPMux(e.tcpMux)
 		networks = append(networks, webrtc.NetworkTypeTCP4)
@@ -244,6 +247,27 @@ func (e *Engine) TCPAddr() net.Addr {
 		return nil
 	}
 	return e.tcpLn.Addr()
+}
+
+// Media over TCP queues at most tcpQueueBytes in Pion and tcpSocketBytes in
+// the kernel: a second or two at a camera's rate, not the megabytes the
+// kernel's autotuning would allow, so that a client whose link is congested
+// gets late media dropped, and fresh media soon after, rather than a delay
+// that only grows.
+const (
+	tcpQueueBytes  = 256 << 10
+	tcpSocketBytes = 64 << 10
+)
+
+// shortSendQueues gives accepted media TCP connections a small send buffer.
+type shortSendQueues struct{ net.Listener }
+
+func (l shortSendQueues) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tcp, ok := c.(*net.TCPConn); ok {
+		_ = tcp.SetWriteBuffer(tcpSocketBytes)
+	}
+	return c, err
 }
 
 // Close closes the media sockets. Close every peer first.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
-	"github.com/pion/srtp/v3"
 
 	"github.com/visio-meet/visio/internal/sfu/packetcache"
 	"github.com/visio-meet/visio/internal/sfu/rtpparse"
@@ -32,9 +31,6 @@ const wireOverhead = rtpHeaderLenTWCC + 16 + 8 + 20
 
 // sendState is what a down track needs to send; d.mu guards it.
 type sendState struct {
-	srtp     *srtp.Context // the fast path's, made for srtpKeys
-	srtpKeys *srtpKeys
-	parsed   rtp.Header // scratch for SRTP
 	header   rtp.Header // Pion's path
 	extValue [2]byte
 	scratch  [sealedPacketSize]byte // a header and payload, when the publisher's header is too short to write over
@@ -52,16 +48,9 @@ func (d *DownTrack) send(b *binding, seq uint16, ts uint32, h *rtpparse.Header, 
 	n := h.PayloadEnd - h.PayloadStart
 	if f := d.subscriber.fast.Load(); f != nil && out != nil {
 		q, slot := out.slot(f.socket)
-		sealed, err := d.seal(slot, f, b, seq, ts, transportSeq, h, pkt)
-		if err != nil {
-			return 0
-		}
-		q.commit(sealed, f.addr)
+		q.commit(d.seal(slot, f, b, seq, ts, transportSeq, h, pkt), f.addr)
 	} else if f != nil {
-		sealed, err := d.seal(d.retransmit.sealed[:0], f, b, seq, ts, transportSeq, h, pkt)
-		if err != nil {
-			return 0
-		}
+		sealed := d.seal(d.retransmit.sealed[:0], f, b, seq, ts, transportSeq, h, pkt)
 		if _, err := f.socket.conn.WriteToUDPAddrPort(sealed, f.addrKey); err != nil {
 			return 0
 		}
@@ -78,7 +67,7 @@ func (d *DownTrack) send(b *binding, seq uint16, ts uint32, h *rtpparse.Header, 
 // end of the publisher's header, and encrypts header, payload and padding
 // into dst. The payload is read in place: nothing is copied per subscriber,
 // unless the publisher's header is shorter than the one written.
-func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, seq uint16, ts uint32, transportSeq uint16, h *rtpparse.Header, pkt []byte) ([]byte, error) {
+func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, seq uint16, ts uint32, transportSeq uint16, h *rtpparse.Header, pkt []byte) []byte {
 	hdrLen := rtpHeaderLen
 	if b.transportCC != 0 {
 		hdrLen = rtpHeaderLenTWCC
@@ -109,16 +98,7 @@ func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, seq uint16, ts uin
 		binary.BigEndian.PutUint16(plain[17:], transportSeq)
 		plain[19] = 0
 	}
-
-	if d.out.srtpKeys != f.keys {
-		ctx, err := f.keys.newContext()
-		if err != nil {
-			return nil, err
-		}
-		ctx.SetROC(b.ssrc, d.roc.Load())
-		d.out.srtp, d.out.srtpKeys = ctx, f.keys
-	}
-	return d.out.srtp.EncryptRTP(dst, plain, &d.out.parsed)
+	return f.keys.seal(dst, plain, hdrLen, b.ssrc, d.rolloverCount(seq), seq)
 }
 
 // write sends the packet through Pion with this subscriber's header, and the

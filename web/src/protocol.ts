@@ -44,6 +44,7 @@ export type ServerMessage =
       participants: Participant[];
       ice_servers?: RTCIceServer[];
       resume_token: string;
+      resume_within_ms: number;
       resumed?: boolean;
     }
   | { type: 'participant_joined'; participant: Participant }

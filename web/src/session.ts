@@ -73,6 +73,7 @@ export class MeetingSession {
 
   private ws!: WebSocket;
   private resumeToken = '';
+  private resumeWithin = 0; // ms the server keeps our place after a drop
   private reconnectUntil = 0; // while reconnecting: when to give up
   private lastRestart = 0;
   private pub: RTCPeerConnection | null = null;
@@ -119,7 +120,7 @@ export class MeetingSession {
   }
 
   // connectionDropped tries to get back into the meeting for as long as the
-  // server keeps our place (20 s), then gives up.
+  // server keeps our place (the welcome says how long), then gives up.
   private connectionDropped() {
     if (this.state.ended) return;
     // An answer that was on its way is lost: let the negotiations go on.
@@ -130,7 +131,7 @@ export class MeetingSession {
       return;
     }
     const now = Date.now();
-    if (!this.reconnectUntil) this.reconnectUntil = now + 20_000;
+    if (!this.reconnectUntil) this.reconnectUntil = now + this.resumeWithin;
     if (now > this.reconnectUntil) {
       this.end({ reason: 'connection_lost' });
       return;
@@ -162,6 +163,7 @@ export class MeetingSession {
       case 'welcome':
         this.iceServers = msg.ice_servers ?? [];
         this.resumeToken = msg.resume_token;
+        this.resumeWithin = msg.resume_within_ms;
         s.self = msg.you;
         s.others = msg.participants;
         this.emit();
