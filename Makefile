@@ -22,7 +22,8 @@ web: deps
 deps:
 	scripts/deps.sh
 
-## test: every test: lint, Go tests with the race detector, fuzz seeds and a
+## test: every test: lint, Go tests with the race detector (on SQLite and a
+## private PostgreSQL, login through a LemonLDAP::NG provider), fuzz seeds and a
 ## short fuzz run, browser tests in Chromium
 test: web build lint go-test fuzz e2e
 
@@ -33,7 +34,7 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 go-test:
-	$(GO) test -race -count=1 ./...
+	VISIO_REQUIRE_TEST_SERVICES=1 $(GO) test -race -count=1 ./...
 
 ## fuzz: run each fuzz target for FUZZTIME (new findings land in testdata/fuzz)
 fuzz:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian machine, when it is missing:
 # Chromium for the browser tests, Node.js and the web app's npm packages,
-# iproute2 and nftables for the tests that make their own networks.
+# iproute2 and nftables for the tests that make their own networks,
+# PostgreSQL and an OpenID Connect provider for the store and login tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,12 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v nft >/dev/null || missing+=(nftables)
+# PostgreSQL's server, for the store tests on PostgreSQL (they start their own
+# private instance), and LemonLDAP::NG, the OpenID Connect provider the login
+# tests start (the four Perl modules after it are needed and not pulled in).
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+llng=(liblemonldap-ng-portal-perl libio-string-perl libstring-random-perl libgd-securityimage-perl libimage-magick-perl)
+dpkg -s "${llng[@]}" >/dev/null 2>&1 || missing+=("${llng[@]}")
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} with apt-get"

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -206,15 +207,24 @@ func startServer(ctx context.Context, visio string, verbose bool, stderr io.Writ
 	if verbose {
 		level = "warn"
 	}
+	dir, err := os.MkdirTemp("", "visio-load-")
+	if err != nil {
+		return loadtest.Target{}, nil, err
+	}
+	// Synthetic participants meet at codes nobody created, from one
+	// address: the server's join limit would stop them.
 	cmd := exec.Command(visio, "serve", "--http.addr=127.0.0.1:"+strconv.Itoa(httpPort),
-		"--media.udp_port="+strconv.Itoa(udpPort), "--media.tcp_port=0", "--rooms.max_participants=5000", "--log.level="+level)
+		"--media.udp_port="+strconv.Itoa(udpPort), "--media.tcp_port=0", "--rooms.max_participants=5000", "--log.level="+level,
+		"--database.url=sqlite:"+filepath.Join(dir, "visio.db"), "--rooms.allow_unregistered=true", "--limits.joins_per_minute=0")
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
+		_ = os.RemoveAll(dir)
 		return loadtest.Target{}, nil, fmt.Errorf("start %s: %w (build it with make build, or pass --visio)", visio, err)
 	}
 	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
 	}
 	url := "http://127.0.0.1:" + strconv.Itoa(httpPort)
 	deadline := time.Now().Add(10 * time.Second)

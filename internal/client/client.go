@@ -5,13 +5,16 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +53,9 @@ type Options struct {
 	// Simulcast makes the camera go out in three layers (q, h and f at 150,
 	// 500 and 1,500 kbit/s), as the web app sends it.
 	Simulcast bool
+	// Cookies, when set, go with the signalling connection: a signed-in
+	// user's session, a guest's id.
+	Cookies http.CookieJar
 	// EditServerSDP, when set, changes the server's offers and answers
 	// before they are used, for example to reach its TCP port through a
 	// proxy.
@@ -91,6 +97,11 @@ type Client struct {
 	resumed      bool
 	leftIDs      []string
 	answers      chan string
+	waiting      bool
+	lobby        protocol.Lobby
+	knocks       int
+	room         protocol.Room
+	moderated    []protocol.Moderated
 }
 
 // TrackKey names a received track.
@@ -99,19 +110,24 @@ type TrackKey struct {
 	Source      protocol.Source
 }
 
-// Join connects, joins the room and waits for the welcome.
+// Join connects, joins the room and waits for the welcome, or for the
+// lobby (State.Waiting) in a room where a host must let them in.
 func Join(ctx context.Context, opts Options) (*Client, error) {
+	grant, err := RequestJoin(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	c, err := Connect(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.SendMessage(ctx, &protocol.Join{Room: opts.Room, Name: opts.Name}); err != nil {
+	if err := c.SendMessage(ctx, &protocol.Join{Room: opts.Room, Name: opts.Name, Token: grant.Token}); err != nil {
 		c.Kill()
 		return nil, err
 	}
-	err = c.WaitFor(ctx, func(s State) bool { return s.Self.ID != "" || len(s.Errors) > 0 || s.Bye != "" })
+	err = c.WaitFor(ctx, func(s State) bool { return s.Self.ID != "" || s.Waiting || len(s.Errors) > 0 || s.Bye != "" })
 	if err == nil {
-		if st := c.State(); st.Self.ID == "" {
+		if st := c.State(); st.Self.ID == "" && !st.Waiting {
 			err = fmt.Errorf("join refused: %v %s", st.Errors, st.Bye)
 		}
 	}
@@ -158,7 +174,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 func (c *Client) dial(ctx context.Context) error {
 	var dialer net.Dialer
 	var raw net.Conn
-	httpClient := &http.Client{Transport: &http.Transport{
+	httpClient := &http.Client{Jar: c.opts.Cookies, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := dialer.DialContext(ctx, network, addr)
 			raw = conn
@@ -271,6 +287,13 @@ type State struct {
 	Speakers     protocol.Speakers
 	Bye          string
 	Closed       bool // the server closed the socket
+	// Waiting is set while in the lobby, until a host lets us in.
+	Waiting bool
+	// Lobby is who waits, as a host is told; Knocks counts arrivals.
+	Lobby     []protocol.Visitor
+	Knocks    int
+	Room      protocol.Room
+	Moderated []protocol.Moderated // what hosts did to us, in order
 }
 
 // State returns a snapshot.
@@ -279,7 +302,8 @@ func (c *Client) State() State {
 	defer c.mu.Unlock()
 	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
-		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: c.resumeWithin, Left: slices.Clone(c.leftIDs)}
+		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: c.resumeWithin, Left: slices.Clone(c.leftIDs),
+		Waiting: c.waiting, Lobby: slices.Clone(c.lobby.Waiting), Knocks: c.knocks, Room: c.room, Moderated: slices.Clone(c.moderated)}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -376,6 +400,7 @@ func (c *Client) handle(msg protocol.Message) {
 	defer c.notifyLocked()
 	switch m := msg.(type) {
 	case *protocol.Welcome:
+		c.waiting = false
 		c.self = m.You
 		c.iceServers = m.ICEServers
 		c.resumeToken, c.resumed = m.ResumeToken, m.Resumed
@@ -415,6 +440,34 @@ func (c *Client) handle(msg protocol.Message) {
 		c.errors = append(c.errors, *m)
 	case *protocol.Bye:
 		c.bye = m.Reason
+	case *protocol.Waiting:
+		c.waiting = true
+	case *protocol.Lobby:
+		c.lobby = *m
+		if m.Knock {
+			c.knocks++
+		}
+	case *protocol.Room:
+		c.room = *m
+	case *protocol.Moderated:
+		c.moderated = append(c.moderated, *m)
+		c.obeyLocked(m)
+	}
+}
+
+// obeyLocked does what the web app does when a host mutes the microphone or
+// stops the camera: the same as the user doing it.
+func (c *Client) obeyLocked(m *protocol.Moderated) {
+	t, ok := c.published[m.Source]
+	if !ok {
+		return
+	}
+	switch m.Action {
+	case protocol.ActionMute:
+		t.muted.Store(true)
+	case protocol.ActionStop:
+		t.stop()
+		delete(c.published, m.Source)
 	}
 }
 
@@ -605,4 +658,70 @@ func newAPI(settings webrtc.SettingEngine) (*webrtc.API, error) {
 		return nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(settings)), nil
+}
+
+// Admit lets a waiting participant in; with id empty, everyone waiting.
+func (c *Client) Admit(ctx context.Context, id string) error {
+	if id == "" {
+		return c.SendMessage(ctx, &protocol.AdmitAll{})
+	}
+	return c.SendMessage(ctx, &protocol.Admit{Participant: id})
+}
+
+// Deny refuses a waiting participant.
+func (c *Client) Deny(ctx context.Context, id string) error {
+	return c.SendMessage(ctx, &protocol.Deny{Participant: id})
+}
+
+// Moderate sends a host's action.
+func (c *Client) Moderate(ctx context.Context, a protocol.Moderate) error {
+	return c.SendMessage(ctx, &a)
+}
+
+// ChangeSettings changes the room's rules, as a host.
+func (c *Client) ChangeSettings(ctx context.Context, s protocol.RoomSettings) error {
+	return c.SendMessage(ctx, &s)
+}
+
+// JoinGrant is the REST API's answer to a request to join.
+type JoinGrant struct {
+	Token string `json:"token"`
+	Name  string `json:"name"`
+	Enter string `json:"enter"` // "enter" or "wait"
+}
+
+// RequestJoin asks the REST API for a join token, as the web app does
+// before it opens the signalling socket.
+func RequestJoin(ctx context.Context, opts Options) (JoinGrant, error) {
+	body, _ := json.Marshal(map[string]string{"name": opts.Name})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, opts.URL+"/api/v1/rooms/"+url.PathEscape(opts.Room)+"/join", bytes.NewReader(body))
+	if err != nil {
+		return JoinGrant{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := (&http.Client{Jar: opts.Cookies}).Do(req)
+	if err != nil {
+		return JoinGrant{}, fmt.Errorf("ask to join: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		var e struct{ Error, Message string }
+		_ = json.NewDecoder(res.Body).Decode(&e)
+		return JoinGrant{}, &RefusedError{Status: res.StatusCode, Code: e.Error, Message: e.Message}
+	}
+	var g JoinGrant
+	if err := json.NewDecoder(res.Body).Decode(&g); err != nil {
+		return JoinGrant{}, fmt.Errorf("ask to join: %w", err)
+	}
+	return g, nil
+}
+
+// RefusedError is the REST API's refusal.
+type RefusedError struct {
+	Status        int
+	Code, Message string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("refused (%d %s): %s", e.Status, e.Code, e.Message)
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -49,8 +50,28 @@ type Config struct {
 		CredentialTTL time.Duration
 	}
 	Rooms struct {
-		MaxParticipants int
-		ReconnectGrace  time.Duration
+		MaxParticipants   int
+		ReconnectGrace    time.Duration
+		AllowUnregistered bool
+	}
+	Database struct {
+		URL string
+	}
+	Limits struct {
+		JoinsPerMinute  int
+		LoginsPerMinute int
+	}
+	Auth struct {
+		Issuer                string
+		ClientID              string
+		ClientSecret          string
+		RedirectURL           string
+		PostLogoutRedirectURL string
+		Scopes                []string
+		ACRValues             string
+		RequiredACR           []string
+		Secret                string
+		SessionTTL            time.Duration
 	}
 	Tokens struct {
 		Secret string
@@ -122,6 +143,34 @@ func settings() []setting {
 			func(c *Config) *int { return &c.Rooms.MaxParticipants }, 0, 100000),
 		durationSetting("rooms.reconnect_grace", "How long a participant whose connection dropped (a network outage, a change of network) keeps their place, for their app to come back as the same participant.",
 			func(c *Config) *time.Duration { return &c.Rooms.ReconnectGrace }, time.Second, 10*time.Minute),
+		boolSetting("rooms.allow_unregistered", "Let anyone meet at any room code, as a public room, without the room being created first (for tests and demonstrations; a leaked or guessed link then needs no room).",
+			func(c *Config) *bool { return &c.Rooms.AllowUnregistered }),
+		stringSetting("database.url", "Where rooms, members and sessions are kept: sqlite:PATH (the default, a file beside the server) or postgres://USER:PASSWORD@HOST/DB for large installs and clusters. The password is never logged.",
+			func(c *Config) *string { return &c.Database.URL }, checkDatabaseURL),
+		intSetting("limits.joins_per_minute", "Requests to join a meeting (each knock on a lobby among them) accepted per minute from one address, in bursts of as many; 0 turns the limit off. People behind one NAT share an address.",
+			func(c *Config) *int { return &c.Limits.JoinsPerMinute }, 0, 1000000),
+		intSetting("limits.logins_per_minute", "Sign-in attempts accepted per minute from one address, in bursts of as many; 0 turns the limit off.",
+			func(c *Config) *int { return &c.Limits.LoginsPerMinute }, 0, 1000000),
+		stringSetting("auth.issuer", "OpenID Connect provider (issuer URL, such as ProConnect's) through which people sign in; empty turns sign-in off, and then anyone may create rooms.",
+			func(c *Config) *string { return &c.Auth.Issuer }, checkOptionalURL),
+		stringSetting("auth.client_id", "Client id of Visio at the provider.",
+			func(c *Config) *string { return &c.Auth.ClientID }, nil),
+		stringSetting("auth.client_secret", "Client secret of Visio at the provider. Never logged.",
+			func(c *Config) *string { return &c.Auth.ClientSecret }, nil),
+		stringSetting("auth.redirect_url", "Visio's callback URL registered at the provider: https://HOST/auth/callback.",
+			func(c *Config) *string { return &c.Auth.RedirectURL }, checkOptionalURL),
+		stringSetting("auth.post_logout_redirect_url", "Where the provider sends people back after signing out (registered at the provider); empty uses the home page of auth.redirect_url.",
+			func(c *Config) *string { return &c.Auth.PostLogoutRedirectURL }, checkOptionalURL),
+		listSetting("auth.scopes", "Scopes asked of the provider (openid is always asked).",
+			func(c *Config) *[]string { return &c.Auth.Scopes }, nil),
+		stringSetting("auth.acr_values", "acr_values sent to the provider (ProConnect: eidas1), empty for none.",
+			func(c *Config) *string { return &c.Auth.ACRValues }, nil),
+		listSetting("auth.required_acr", "If set, the authentication levels (acr) accepted; others are refused at sign-in.",
+			func(c *Config) *[]string { return &c.Auth.RequiredACR }, nil),
+		stringSetting("auth.secret", "Secret (at least 32 characters) that seals sign-in state cookies; the same on every node. Needed with auth.issuer. Never logged.",
+			func(c *Config) *string { return &c.Auth.Secret }, checkTokenSecret),
+		durationSetting("auth.session_ttl", "How long a sign-in lasts.",
+			func(c *Config) *time.Duration { return &c.Auth.SessionTTL }, time.Minute, 30*24*time.Hour),
 		stringSetting("tokens.secret", "Secret (at least 32 characters) that signs access tokens, such as those of WHIP and WHEP made by `visio token`; empty turns WHIP and WHEP off. Never logged.",
 			func(c *Config) *string { return &c.Tokens.Secret }, checkTokenSecret),
 		stringSetting("debug.pprof_addr", "Address (such as 127.0.0.1:6060) where Go's profiler is served, for performance work; empty turns it off. Never expose it publicly.",
@@ -151,6 +200,12 @@ func Default() *Config {
 	c.TURN.CredentialTTL = 12 * time.Hour
 	c.Rooms.MaxParticipants = 200
 	c.Rooms.ReconnectGrace = 20 * time.Second
+	c.Database.URL = "sqlite:data/visio.db"
+	c.Limits.JoinsPerMinute = 300
+	c.Limits.LoginsPerMinute = 60
+	c.Auth.Scopes = []string{"openid", "email", "given_name", "usual_name"}
+	c.Auth.RequiredACR = []string{}
+	c.Auth.SessionTTL = 12 * time.Hour
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	return c
@@ -215,6 +270,9 @@ func Load(args []string, getenv func(string) (string, bool), usage io.Writer) (*
 	}
 	if (c.TURN.TLSCert == "") != (c.TURN.TLSKey == "") {
 		return nil, fmt.Errorf("config: turn.tls_cert and turn.tls_key go together: set both or neither")
+	}
+	if c.Auth.Issuer != "" && (c.Auth.ClientID == "" || c.Auth.RedirectURL == "" || c.Auth.Secret == "") {
+		return nil, fmt.Errorf("config: auth.issuer needs auth.client_id, auth.redirect_url and auth.secret as well")
 	}
 	for _, s := range all {
 		if s.check == nil {
@@ -437,6 +495,39 @@ func checkHostPort(v string) error {
 		if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
 			return fmt.Errorf("%q: the host must be an IP address or localhost", v)
 		}
+	}
+	return nil
+}
+
+func boolSetting(key, help string, field func(*Config) *bool) setting {
+	return setting{key: key, help: help,
+		get: func(c *Config) string { return strconv.FormatBool(*field(c)) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*field(c) = b
+			return nil
+		},
+	}
+}
+
+func checkDatabaseURL(v string) error {
+	if strings.HasPrefix(v, "sqlite:") && len(v) > len("sqlite:") ||
+		strings.HasPrefix(v, "postgres://") || strings.HasPrefix(v, "postgresql://") {
+		return nil
+	}
+	return fmt.Errorf("expected sqlite:PATH or postgres://USER:PASSWORD@HOST/DATABASE")
+}
+
+func checkOptionalURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", v)
 	}
 	return nil
 }

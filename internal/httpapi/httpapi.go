@@ -13,11 +13,8 @@ import (
 	"github.com/visio-meet/visio/internal/room"
 )
 
-// Routes served by the API.
-const (
-	SignalPath = "/ws"
-	RoomsPath  = "/api/v1/rooms"
-)
+// SignalPath is where signalling sessions open.
+const SignalPath = "/ws"
 
 // Routes are more endpoints, served from their own package.
 type Routes interface {
@@ -25,39 +22,30 @@ type Routes interface {
 }
 
 // New returns the handler for the whole HTTP surface. app holds the built web
-// app: index.html and its assets. tokenAuthenticated are endpoints that take
-// bearer tokens, not cookies, and so need no cross-origin protection.
-func New(signal http.Handler, app fs.FS, log *slog.Logger, tokenAuthenticated ...Routes) http.Handler {
+// app: index.html and its assets. routes are the endpoints served by other
+// packages (the REST API, WHIP and WHEP).
+func New(signal http.Handler, app fs.FS, log *slog.Logger, routes ...Routes) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET "+SignalPath, signal)
-	mux.HandleFunc("POST "+RoomsPath, createRoom)
-	mux.HandleFunc(RoomsPath+"/", func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
-	})
 
 	web := webApp{files: app, log: log}
 	mux.Handle("GET /assets/", web.assets())
 	mux.HandleFunc("GET /{$}", web.index)
 	mux.HandleFunc("GET /{page}", web.page)
 
-	csrf := http.NewCrossOriginProtection()
-	for _, r := range tokenAuthenticated {
+	for _, r := range routes {
 		r.Register(mux)
 	}
+	// Cookie-authenticated requests (the REST API) are protected from
+	// other sites; WHIP and WHEP take bearer tokens from other programs.
+	csrf := http.NewCrossOriginProtection()
 	csrf.AddInsecureBypassPattern("/whip/")
 	csrf.AddInsecureBypassPattern("/whep/")
 	return securityHeaders(csrf.Handler(mux))
-}
-
-// createRoom hands out a fresh room code. Rooms need no record until the
-// rooms and access issue: a code is a meeting link as soon as it exists.
-func createRoom(w http.ResponseWriter, _ *http.Request) {
-	code := room.NewCode()
-	writeJSON(w, http.StatusCreated, map[string]string{"code": string(code), "path": "/" + string(code)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -24,13 +25,17 @@ type Meeting struct {
 	// close (Peer.Close is always called without it).
 	mu           sync.Mutex
 	participants []*Participant // in order of arrival
+	lobby        []*Participant // waiting for a host, in order of arrival
+	settings     room.Settings
+	pinned       ParticipantID   // shown large for everyone; "" when nobody is
+	banned       map[string]bool // ban keys banned during the meeting, which join tokens issued before do not know
 	joining      int
 	ended        bool
 }
 
-func newMeeting(r *Registry, code room.Code) *Meeting {
+func newMeeting(r *Registry, code room.Code, settings room.Settings) *Meeting {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Meeting{code: code, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel}
+	return &Meeting{code: code, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel, settings: settings}
 }
 
 // Participants returns who is in the meeting, in order of arrival.
@@ -40,36 +45,66 @@ func (m *Meeting) Participants() []*Participant {
 	return slices.Clone(m.participants)
 }
 
+// join lets the arrival in, into the lobby, or not at all, as the room's
+// rules say.
 func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.joining--
-	if max := m.registry.cfg.MaxParticipants; max > 0 && len(m.participants) >= max {
+	id := a.Identity
+	banned := id.Banned || id.BanKey != "" && m.banned[id.BanKey]
+	d := m.settings.Admit(room.Visitor{SignedIn: id.SignedIn, Role: id.Role, Banned: banned}, len(m.participants), m.serverCap())
+	switch {
+	case d.Entry == room.Refuse && d.Reason == room.ReasonBanned:
+		return nil, ErrBanned
+	case d.Entry == room.Refuse:
 		return nil, ErrRoomFull
 	}
 	p := &Participant{
 		id:          newParticipantID(),
 		name:        a.Name,
+		identity:    id,
 		meeting:     m,
 		sink:        newRelay(sink),
 		resumeToken: newResumeToken(),
 		watcher:     a.Watcher,
+		iceServers:  a.ICEServers,
 		declared:    map[string]protocol.TrackDeclaration{},
 		published:   map[protocol.Source]*publication{},
 	}
 	p.log = m.registry.log.With("room", m.code, "participant", p.id)
-	p.peer = m.registry.media.NewPeer(sfuPeerID(p.id), peerEvents{p})
+	if d.Entry == room.Wait {
+		m.lobby = append(m.lobby, p)
+		p.sink.Send(&protocol.Waiting{Room: string(m.code)})
+		m.tellHostsLocked(true)
+		p.log.Info("participant waits in the lobby", "waiting", len(m.lobby))
+		return p, nil
+	}
+	m.enterLocked(p)
+	return p, nil
+}
 
+// serverCap is the server's own cap on a meeting's participants.
+func (m *Meeting) serverCap() int {
+	if c := m.registry.cfg.MaxParticipants; c > 0 {
+		return c
+	}
+	return math.MaxInt
+}
+
+// enterLocked puts p into the meeting: media, welcome, and everyone told.
+func (m *Meeting) enterLocked(p *Participant) {
+	p.peer = m.registry.media.NewPeer(sfuPeerID(p.id), peerEvents{p})
+	p.admitted = true
 	m.participants = append(m.participants, p)
-	m.sendWelcomeLocked(p, a.ICEServers, false)
+	m.sendWelcomeLocked(p, p.iceServers, false)
 	m.broadcastLocked(p, &protocol.ParticipantJoined{Participant: p.infoLocked()})
 	for _, o := range m.participants {
 		for _, pub := range o.published {
 			p.subscribeLocked(pub.track)
 		}
 	}
-	p.log.Info("participant joined", "participants", len(m.participants), "watcher", p.watcher)
-	return p, nil
+	p.log.Info("participant joined", "participants", len(m.participants), "watcher", p.watcher, "role", p.identity.Role)
 }
 
 // sendWelcomeLocked tells p who is in the meeting and what is going on, on
@@ -83,6 +118,10 @@ func (m *Meeting) sendWelcomeLocked(p *Participant, iceServers []protocol.ICESer
 	}
 	p.sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
 		ICEServers: iceServers, ResumeToken: p.resumeToken, ResumeWithinMS: m.registry.cfg.ReconnectGrace.Milliseconds(), Resumed: resumed})
+	p.sink.Send(m.roomLocked())
+	if p.identity.Role.IsHost() && len(m.lobby) > 0 {
+		p.sink.Send(m.lobbyLocked(false))
+	}
 	if a := m.lastSpeakers(); a != nil {
 		p.sink.Send(a)
 	}

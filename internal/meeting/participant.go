@@ -31,6 +31,9 @@ type Participant struct {
 	log     *slog.Logger
 	watcher bool // receives what it chose with Watch, not every track
 
+	identity   Identity             // Role changes under meeting.mu
+	iceServers []protocol.ICEServer // for the welcome, which may wait for a host
+
 	// Guarded by meeting.mu.
 	declared      map[string]protocol.TrackDeclaration // by mid, as the client last declared them
 	published     map[protocol.Source]*publication     // declared tracks whose media has started
@@ -39,6 +42,7 @@ type Participant struct {
 	awayTimer     *time.Timer                          // set while disconnected, waiting for a resume
 	quality       protocol.Quality                     // the connection's rating; "" before one
 	qualityRising protocol.Quality                     // a better rating seen once, not yet shown
+	admitted      bool                                 // in the meeting, not waiting in the lobby
 	left          bool
 }
 
@@ -66,7 +70,8 @@ func (p *Participant) infoLocked() protocol.Participant {
 		tracks = append(tracks, protocol.Track{Source: src, Muted: p.mutedLocked(src)})
 	}
 	slices.SortFunc(tracks, func(a, b protocol.Track) int { return cmp.Compare(a.Source, b.Source) })
-	return protocol.Participant{ID: string(p.id), Name: p.name, Tracks: tracks}
+	return protocol.Participant{ID: string(p.id), Name: p.name, Tracks: tracks,
+		Role: string(p.identity.Role), SignedIn: p.identity.SignedIn}
 }
 
 func (p *Participant) mutedLocked(src protocol.Source) bool {
@@ -83,13 +88,13 @@ func (p *Participant) mutedLocked(src protocol.Source) bool {
 // refused.
 func (p *Participant) Publish(offer string, tracks []protocol.TrackDeclaration) (string, error) {
 	m := p.meeting
-	if err := p.checkDeclarations(tracks); err != nil {
+	peer, err := p.checkDeclarations(tracks)
+	if err != nil {
 		return "", err
 	}
 	answer := ""
 	if offer != "" {
-		var err error
-		if answer, err = p.peer.Publish(offer); err != nil {
+		if answer, err = peer.Publish(offer); err != nil {
 			return "", err
 		}
 	}
@@ -111,13 +116,35 @@ func (p *Participant) Publish(offer string, tracks []protocol.TrackDeclaration) 
 	return answer, nil
 }
 
-func (p *Participant) checkDeclarations(tracks []protocol.TrackDeclaration) error {
+func (p *Participant) checkDeclarations(tracks []protocol.TrackDeclaration) (*sfu.Peer, error) {
 	p.meeting.mu.Lock()
 	defer p.meeting.mu.Unlock()
-	if p.left {
-		return ErrLeft
+	if err := p.inLocked(); err != nil {
+		return nil, err
 	}
-	return p.checkDeclarationsLocked(tracks)
+	return p.peer, p.checkDeclarationsLocked(tracks)
+}
+
+// inLocked checks that the participant is in the meeting: not gone, and not
+// waiting in the lobby.
+func (p *Participant) inLocked() error {
+	switch {
+	case p.left:
+		return ErrLeft
+	case !p.admitted:
+		return ErrNotAdmitted
+	}
+	return nil
+}
+
+// media returns the participant's media peer, once they are in.
+func (p *Participant) media() (*sfu.Peer, error) {
+	p.meeting.mu.Lock()
+	defer p.meeting.mu.Unlock()
+	if err := p.inLocked(); err != nil {
+		return nil, err
+	}
+	return p.peer, nil
 }
 
 // checkDeclarationsLocked refuses to let a transceiver change what it carries.
@@ -150,6 +177,10 @@ func (p *Participant) reconcileLocked() {
 
 func (p *Participant) publishLocked(src protocol.Source, t *sfu.UpTrack) {
 	m := p.meeting
+	if !m.mayPublishLocked(p, src) {
+		p.log.Info("track not forwarded: the room does not let participants send it", "source", src)
+		return
+	}
 	p.published[src] = &publication{track: t}
 	if src == protocol.SourceMicrophone {
 		t.ObserveLevels(m.speakers.Meter(string(p.id)))
@@ -193,8 +224,8 @@ func (p *Participant) SetMuted(src protocol.Source, muted bool) error {
 	m := p.meeting
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if p.left {
-		return ErrLeft
+	if err := p.inLocked(); err != nil {
+		return err
 	}
 	for mid, d := range p.declared {
 		if d.Source != src {
@@ -226,9 +257,9 @@ var ErrNothingToWatch = errors.New("nobody publishes in this meeting yet")
 func (p *Participant) Watch(offer string, target ParticipantID) (string, error) {
 	m := p.meeting
 	m.mu.Lock()
-	if p.left {
+	if err := p.inLocked(); err != nil {
 		m.mu.Unlock()
-		return "", ErrLeft
+		return "", err
 	}
 	var tracks []*sfu.UpTrack
 	if owner := m.watchedLocked(p, target); owner != nil {
@@ -270,18 +301,31 @@ func (m *Meeting) watchedLocked(w *Participant, target ParticipantID) *Participa
 
 // RestartICE restarts ICE on the subscribe connection, after the client's
 // network changed.
-func (p *Participant) RestartICE() {
-	p.peer.RestartICE(false)
+func (p *Participant) RestartICE() error {
+	peer, err := p.media()
+	if err != nil {
+		return err
+	}
+	peer.RestartICE(false)
+	return nil
 }
 
 // Answer applies the client's answer on its subscribe connection.
 func (p *Participant) Answer(sdp string) error {
-	return p.peer.Answer(sdp)
+	peer, err := p.media()
+	if err != nil {
+		return err
+	}
+	return peer.Answer(sdp)
 }
 
 // AddICECandidate applies a candidate the client trickled.
 func (p *Participant) AddICECandidate(target protocol.Target, c protocol.ICECandidate) error {
-	return p.peer.AddICECandidate(target == protocol.TargetSubscribe, webrtc.ICECandidateInit{
+	peer, err := p.media()
+	if err != nil {
+		return err
+	}
+	return peer.AddICECandidate(target == protocol.TargetSubscribe, webrtc.ICECandidateInit{
 		Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment,
 	})
 }
@@ -298,6 +342,14 @@ func (p *Participant) Leave(reason string) {
 	p.left = true
 	if p.awayTimer != nil {
 		p.awayTimer.Stop()
+	}
+	if !p.admitted {
+		m.lobby = slices.DeleteFunc(m.lobby, func(x *Participant) bool { return x == p })
+		m.tellHostsLocked(false)
+		m.mu.Unlock()
+		p.log.Info("left the lobby", "reason", reason)
+		m.registry.releaseIfEmpty(m)
+		return
 	}
 	m.remove(p)
 	m.speakers.Remove(string(p.id))
@@ -391,8 +443,8 @@ func (p *Participant) SetView(tracks []protocol.ViewedTrack) error {
 	m := p.meeting
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if p.left {
-		return ErrLeft
+	if err := p.inLocked(); err != nil {
+		return err
 	}
 	p.view = make(map[viewedTrack]sfu.Layer, len(tracks))
 	for _, v := range tracks {

@@ -30,7 +30,30 @@ type ParticipantID string
 var (
 	ErrRoomFull = errors.New("the meeting is full")
 	ErrClosed   = errors.New("the server is shutting down")
+	ErrBanned   = errors.New("a host banned this participant from the room")
+	ErrNoRoom   = errors.New("no such room")
 )
+
+// Rooms is where rooms and their rules are kept. A meeting reads its room's
+// rules when it starts, and writes back what its hosts change.
+type Rooms interface {
+	// Settings returns the rules of a room, or an error wrapping ErrNoRoom.
+	Settings(ctx context.Context, code room.Code) (room.Settings, error)
+	SaveSettings(ctx context.Context, code room.Code, s room.Settings) error
+	SetRole(ctx context.Context, code room.Code, user string, role room.Role) error
+	Ban(ctx context.Context, code room.Code, key string) error
+}
+
+// openRooms is every room public with the server's defaults, for a
+// registry without storage.
+type openRooms struct{}
+
+func (openRooms) Settings(context.Context, room.Code) (room.Settings, error) {
+	return room.Settings{Access: room.Public, Publishing: room.Everything}, nil
+}
+func (openRooms) SaveSettings(context.Context, room.Code, room.Settings) error { return nil }
+func (openRooms) SetRole(context.Context, room.Code, string, room.Role) error  { return nil }
+func (openRooms) Ban(context.Context, room.Code, string) error                 { return nil }
 
 // Directory says which node hosts a room. A cluster implementation places
 // each room on one node; Host returns an error wrapping ErrElsewhere when the
@@ -69,6 +92,8 @@ type Config struct {
 	// ReconnectGrace is how long a participant whose signalling connection
 	// dropped keeps their place, for their app to resume; default 20 s.
 	ReconnectGrace time.Duration
+	// Rooms keeps the rooms' rules; nil makes every room public.
+	Rooms Rooms
 }
 
 // Registry holds the meetings of this node.
@@ -96,6 +121,9 @@ func NewRegistry(cfg Config, media *sfu.Engine, dir Directory, log *slog.Logger)
 	if cfg.ReconnectGrace <= 0 {
 		cfg.ReconnectGrace = 20 * time.Second
 	}
+	if cfg.Rooms == nil {
+		cfg.Rooms = openRooms{}
+	}
 	return &Registry{cfg: cfg, media: media, dir: dir, log: log.With("component", "meeting"),
 		meetings: map[room.Code]*Meeting{}}
 }
@@ -103,10 +131,22 @@ func NewRegistry(cfg Config, media *sfu.Engine, dir Directory, log *slog.Logger)
 // Arrival is who joins, and what their client needs to connect.
 type Arrival struct {
 	Name       string
+	Identity   Identity
 	ICEServers []protocol.ICEServer // handed to the client in the welcome
 	// Watcher is a client that chooses once what it receives (Watch), such
 	// as a WHEP player, instead of receiving every track as they come.
 	Watcher bool
+}
+
+// Identity is who a participant is in the room, as the edge found out from
+// their login and the room's records.
+type Identity struct {
+	UserID   string // the signed-in user; "" for a guest
+	SignedIn bool
+	Role     room.Role
+	// BanKey names them for a ban: the user, or else the guest's browser.
+	BanKey string
+	Banned bool
 }
 
 // Join adds a participant to the meeting in room code, creating the meeting
@@ -123,12 +163,25 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 	}
 	m, ok := r.meetings[code]
 	if !ok {
-		m = newMeeting(r, code)
-		r.meetings[code] = m
-		r.wg.Add(2)
-		go func() { defer r.wg.Done(); m.every(r.cfg.SpeakerInterval, m.updateSpeakers) }()
-		go func() { defer r.wg.Done(); m.every(r.cfg.QualityInterval, m.updateQuality) }()
-		r.log.Info("meeting started", "room", code)
+		// The room's rules come from storage, without the registry's lock.
+		r.mu.Unlock()
+		settings, err := r.cfg.Rooms.Settings(ctx, code)
+		r.mu.Lock()
+		if err != nil {
+			if r.meetings[code] == nil {
+				r.dir.Release(code)
+			}
+			r.mu.Unlock()
+			return nil, fmt.Errorf("room %s: %w", code, err)
+		}
+		if r.closed {
+			r.mu.Unlock()
+			return nil, ErrClosed
+		}
+		m, ok = r.meetings[code]
+		if !ok {
+			m = r.startLocked(code, settings)
+		}
 	}
 	m.joining++ // keeps the meeting from being removed until the participant is in
 	r.mu.Unlock()
@@ -138,13 +191,24 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 	return p, err
 }
 
+// startLocked starts the meeting of a room.
+func (r *Registry) startLocked(code room.Code, settings room.Settings) *Meeting {
+	m := newMeeting(r, code, settings)
+	r.meetings[code] = m
+	r.wg.Add(2)
+	go func() { defer r.wg.Done(); m.every(r.cfg.SpeakerInterval, m.updateSpeakers) }()
+	go func() { defer r.wg.Done(); m.every(r.cfg.QualityInterval, m.updateQuality) }()
+	r.log.Info("meeting started", "room", code)
+	return m
+}
+
 // releaseIfEmpty ends a meeting that nobody is in or joining.
 func (r *Registry) releaseIfEmpty(m *Meeting) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.joining > 0 || len(m.participants) > 0 || m.ended {
+	if m.joining > 0 || len(m.participants) > 0 || len(m.lobby) > 0 || m.ended {
 		return
 	}
 	m.ended = true

@@ -30,6 +30,11 @@ const (
 	CodeInternal        ErrorCode = "internal"             // a server fault; the session may go on
 	CodeRoomUnavailable ErrorCode = "room_unavailable"     // the room cannot be hosted here now
 	CodeResumeFailed    ErrorCode = "resume_failed"        // nobody to resume: join again
+	CodeForbidden       ErrorCode = "forbidden"            // the participant's role does not allow it
+	CodeNotFound        ErrorCode = "not_found"            // no such participant, or no such room
+	CodeBanned          ErrorCode = "banned"               // a host banned this user or browser from the room
+	CodeSignInRequired  ErrorCode = "sign_in_required"     // the action needs a signed-in user
+	CodeBadToken        ErrorCode = "bad_token"            // the join token is missing, expired or forged: get a new one
 )
 
 // Error is the error message, sent in reply to a message that failed. Request
@@ -87,6 +92,12 @@ var clientMessages = map[string]func() Message{
 	"resume":    func() Message { return &Resume{} },
 	"restart":   func() Message { return &Restart{} },
 	"leave":     func() Message { return &Leave{} },
+	// hosts
+	"admit":         func() Message { return &Admit{} },
+	"deny":          func() Message { return &Deny{} },
+	"admit_all":     func() Message { return &AdmitAll{} },
+	"moderate":      func() Message { return &Moderate{} },
+	"room_settings": func() Message { return &RoomSettings{} },
 }
 
 var serverMessages = map[string]func() Message{
@@ -102,6 +113,10 @@ var serverMessages = map[string]func() Message{
 	"quality":             func() Message { return &QualityReport{} },
 	"bye":                 func() Message { return &Bye{} },
 	"error":               func() Message { return &Error{} },
+	"waiting":             func() Message { return &Waiting{} },
+	"lobby":               func() Message { return &Lobby{} },
+	"moderated":           func() Message { return &Moderated{} },
+	"room":                func() Message { return &Room{} },
 }
 
 // DecodeClient parses and validates a message sent by a client. The result is
@@ -180,6 +195,9 @@ func CleanName(name string) (string, error) {
 func (m *Join) validate() error {
 	if m.Room == "" || len(m.Room) > 2048 {
 		return fmt.Errorf("room must be a room code or link")
+	}
+	if len(m.Token) > 4096 {
+		return fmt.Errorf("token is longer than 4096 bytes")
 	}
 	name, err := CleanName(m.Name)
 	if err != nil {

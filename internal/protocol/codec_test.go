@@ -140,6 +140,16 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"resume","participant":"p1","token":"ABCDEFGH"}`,
 		`{"type":"restart"}`,
 		`{"type":"join","room":{"a":1}}`,
+		`{"type":"admit","participant":"p1"}`,
+		`{"type":"deny","participant":"p1"}`,
+		`{"type":"admit_all"}`,
+		`{"type":"moderate","action":"mute","participant":"p1"}`,
+		`{"type":"moderate","action":"stop","participant":"p1","source":"screen"}`,
+		`{"type":"moderate","action":"remove","participant":"p1","ban":true}`,
+		`{"type":"moderate","action":"role","participant":"p1","role":"administrator"}`,
+		`{"type":"moderate","action":"pin"}`,
+		`{"type":"moderate","action":"end"}`,
+		`{"type":"room_settings","access":"trusted","max_participants":50,"publishing":{"microphone":true,"camera":true,"screen":false}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -163,4 +173,28 @@ func FuzzDecodeClient(f *testing.F) {
 			t.Fatalf("re-decoding %s gave %#v, %v; want %#v", b, again, err, m)
 		}
 	})
+}
+
+func TestHostMessagesAreChecked(t *testing.T) {
+	bad := map[string]string{
+		`{"type":"admit"}`: "participant",
+		`{"type":"moderate","action":"explode","participant":"p1"}`:                "action",
+		`{"type":"moderate","action":"mute","participant":"p1","source":"camera"}`: "audio",
+		`{"type":"moderate","action":"stop","participant":"p1"}`:                   "video",
+		`{"type":"moderate","action":"role","participant":"p1","role":"owner"}`:    "role",
+		`{"type":"moderate","action":"remove"}`:                                    "participant",
+		`{"type":"room_settings","access":"secret"}`:                               "access",
+		`{"type":"room_settings","max_participants":-1}`:                           "max_participants",
+	}
+	for msg, want := range bad {
+		_, err := DecodeClient([]byte(msg))
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Code != CodeInvalid || !strings.Contains(pe.Message, want) {
+			t.Errorf("%s: got %v, want an invalid_message about %s", msg, err, want)
+		}
+	}
+	m, err := DecodeClient([]byte(`{"type":"moderate","action":"mute","participant":"p1"}`))
+	if err != nil || m.(*Moderate).Source != SourceMicrophone {
+		t.Fatalf("mute without a source mutes the microphone: %+v %v", m, err)
+	}
 }

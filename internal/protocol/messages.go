@@ -66,6 +66,9 @@ type Message interface {
 type Join struct {
 	Room string `json:"room"`
 	Name string `json:"name"`
+	// Token is the join token from the REST API (POST
+	// /api/v1/rooms/{code}/join): it says who joins, under which name.
+	Token string `json:"token,omitempty"`
 }
 
 // TrackDeclaration states one track the client publishes, by the mid of its
@@ -181,6 +184,10 @@ type Participant struct {
 	ID     string  `json:"id"`
 	Name   string  `json:"name"`
 	Tracks []Track `json:"tracks"`
+	// Role is the participant's role in the room (owner, administrator,
+	// member), or empty for someone without one.
+	Role     string `json:"role,omitempty"`
+	SignedIn bool   `json:"signed_in"`
 }
 
 // Welcome answers Join: who you are, and who is already there.

@@ -1,5 +1,7 @@
-// Package room names meeting rooms: the shareable code of the form
-// abc-defg-hij that appears in every meeting link.
+// Package room holds what a room is, apart from any meeting in it: the
+// shareable code of the form abc-defg-hij that appears in every meeting link,
+// its access level, the roles of its members, and the rule that decides who
+// enters, who waits in the lobby and who is refused.
 package room
 
 import (

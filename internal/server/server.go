@@ -1,10 +1,11 @@
-// Package server assembles Visio from its parts (media plane, meetings,
-// signalling, HTTP edge, web app) into one running service, and takes it down
-// in order.
+// Package server assembles Visio from its parts (storage, sign-in, media
+// plane, meetings, signalling, REST API, HTTP edge, web app) into one
+// running service, and takes it down in order.
 package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,13 +14,17 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/visio-meet/visio/internal/config"
 	"github.com/visio-meet/visio/internal/httpapi"
+	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/meeting"
+	"github.com/visio-meet/visio/internal/restapi"
 	"github.com/visio-meet/visio/internal/sfu"
 	"github.com/visio-meet/visio/internal/signal"
+	"github.com/visio-meet/visio/internal/store"
 	"github.com/visio-meet/visio/internal/token"
 	"github.com/visio-meet/visio/internal/turnserver"
 	"github.com/visio-meet/visio/internal/whip"
@@ -29,6 +34,7 @@ import (
 // Server is a running Visio.
 type Server struct {
 	log      *slog.Logger
+	store    *store.Store
 	media    *sfu.Engine
 	turn     *turnserver.Server // nil when off
 	meetings *meeting.Registry
@@ -47,8 +53,31 @@ type Options struct {
 	ICEKeepalive time.Duration
 }
 
-// Start opens the sockets and serves until Shutdown.
-func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) {
+// Start opens the database and the sockets, and serves until Shutdown.
+func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err error) {
+	ctx := context.Background()
+	// What is open so far, closed again in reverse if a later part fails.
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+
+	st, err := store.Open(ctx, cfg.Database.URL, log)
+	if err != nil {
+		return nil, fmt.Errorf("database.url: %w", err)
+	}
+	undo = append(undo, func() { _ = st.Close() })
+	var auth *identity.Auth
+	if cfg.Auth.Issuer != "" {
+		if auth, err = identity.New(ctx, identityConfig(cfg), accounts{st}, log); err != nil {
+			return nil, fmt.Errorf("sign-in (auth.issuer): %w", err)
+		}
+	}
+
 	tcpAddr := ""
 	if cfg.Media.TCPPort > 0 {
 		tcpAddr = ":" + strconv.Itoa(cfg.Media.TCPPort)
@@ -65,6 +94,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
+	undo = append(undo, func() { _ = media.Close() })
 	mcfg := opts.Meeting
 	if mcfg.MaxParticipants == 0 {
 		mcfg.MaxParticipants = cfg.Rooms.MaxParticipants
@@ -72,39 +102,49 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 	if mcfg.ReconnectGrace == 0 {
 		mcfg.ReconnectGrace = cfg.Rooms.ReconnectGrace
 	}
+	mcfg.Rooms = roomRecords{store: st, allowUnregistered: cfg.Rooms.AllowUnregistered}
 	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
 
 	var tlsConfig *tls.Config
 	if cfg.HTTP.TLSCert != "" {
 		if tlsConfig, err = loadTLS(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey, "http.tls_cert and http.tls_key"); err != nil {
-			_ = media.Close()
 			return nil, err
 		}
 	}
 	relay, err := startTURN(cfg, tlsConfig, media, log)
 	if err != nil {
-		_ = media.Close()
 		return nil, err
 	}
+	undo = append(undo, func() { closeTURN(relay) })
+
+	// Join tokens need a secret; without a configured one, a random one
+	// does for a single server (tokens live two minutes).
+	joinSecret := []byte(cfg.Tokens.Secret)
+	if len(joinSecret) == 0 {
+		joinSecret = []byte(rand.Text() + rand.Text())
+	}
+	joinTokens, err := token.NewIssuer(joinSecret)
+	if err != nil {
+		return nil, fmt.Errorf("tokens.secret: %w", err)
+	}
+	var whipTokens *token.Issuer // WHIP and WHEP only with a configured secret
+	if cfg.Tokens.Secret != "" {
+		whipTokens = joinTokens
+	}
+
 	scfg := opts.Signal
 	scfg.OriginPatterns = append(scfg.OriginPatterns, cfg.HTTP.AllowedOrigins...)
+	scfg.JoinTokens = joinTokens
 	if relay != nil {
 		scfg.ICEServers = iceServers(relay, cfg.TURN.Host, cfg.TURN.CredentialTTL)
 	}
 	sig := signal.NewHandler(meetings, scfg, log)
-	var tokens *token.Issuer
-	if cfg.Tokens.Secret != "" {
-		if tokens, err = token.NewIssuer([]byte(cfg.Tokens.Secret)); err != nil {
-			closeTURN(relay)
-			_ = media.Close()
-			return nil, fmt.Errorf("tokens.secret: %w", err)
-		}
-	}
+	api := restapi.New(restapi.Config{Store: st, Auth: auth, Meetings: meetings, JoinTokens: joinTokens,
+		AllowUnregistered: cfg.Rooms.AllowUnregistered, CookieSecure: cookieSecure(cfg),
+		JoinsPerMinute: cfg.Limits.JoinsPerMinute, LoginsPerMinute: cfg.Limits.LoginsPerMinute, Log: log})
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
-		closeTURN(relay)
-		_ = media.Close()
 		return nil, fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
 	scheme := "http"
@@ -114,6 +154,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 	}
 	s := &Server{
 		log:      log,
+		store:    st,
 		media:    media,
 		turn:     relay,
 		meetings: meetings,
@@ -121,7 +162,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 		listener: ln,
 		served:   make(chan error, 1),
 		http: &http.Server{
-			Handler:           httpapi.New(sig, web.Files(), log, whip.New(meetings, tokens, log)),
+			Handler:           httpapi.New(sig, web.Files(), log, api, whip.New(meetings, whipTokens, log)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
@@ -133,12 +174,29 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (*Server, error) 
 			return nil, err
 		}
 	}
-	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr())
+	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr(),
+		"database", st.Engine(), "sign_in", auth != nil)
 	if relay != nil {
 		udp, tcp, tlsPort := relay.Ports()
 		log.Info("TURN is serving", "udp_port", udp, "tcp_port", tcp, "tls_port", tlsPort)
 	}
 	return s, nil
+}
+
+// identityConfig is the sign-in part of the configuration.
+func identityConfig(cfg *config.Config) identity.Config {
+	return identity.Config{
+		Issuer: cfg.Auth.Issuer, ClientID: cfg.Auth.ClientID, ClientSecret: cfg.Auth.ClientSecret,
+		RedirectURL: cfg.Auth.RedirectURL, PostLogoutRedirectURL: cfg.Auth.PostLogoutRedirectURL,
+		Scopes: cfg.Auth.Scopes, ACRValues: cfg.Auth.ACRValues, RequiredACR: cfg.Auth.RequiredACR,
+		SessionTTL: cfg.Auth.SessionTTL, CookieSecure: cookieSecure(cfg), Secret: []byte(cfg.Auth.Secret),
+	}
+}
+
+// cookieSecure tells whether browsers reach the server over https: itself,
+// or behind a proxy, as the callback URL says.
+func cookieSecure(cfg *config.Config) bool {
+	return cfg.HTTP.TLSCert != "" || strings.HasPrefix(cfg.Auth.RedirectURL, "https://")
 }
 
 // servePprof serves Go's profiler on its own listener, apart from the public
@@ -181,6 +239,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.turn.Close())
 	}
 	errs = append(errs, s.media.Close())
+	errs = append(errs, s.store.Close())
 	if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, err)
 	}

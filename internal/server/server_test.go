@@ -57,6 +57,8 @@ func startServer(t *testing.T, change ...func(*config.Config, *Options)) *testSe
 	cfg.TURN.UDPPort, cfg.TURN.TCPPort, cfg.TURN.TLSPort = 0, 0, 0 // tests that need TURN pick free ports
 	cfg.Media.ICEDisconnectedTimeout = time.Second
 	cfg.Media.ICEFailedTimeout = 2 * time.Second
+	cfg.Database.URL = "sqlite:" + filepath.Join(t.TempDir(), "visio.db")
+	cfg.Rooms.AllowUnregistered = true // media tests meet at any code; the access tests create their rooms
 	opts := Options{ICEKeepalive: 300 * time.Millisecond}
 	opts.Meeting.ReconnectGrace = 500 * time.Millisecond // tests of resumption set more
 	for _, f := range change {

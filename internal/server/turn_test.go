@@ -56,12 +56,17 @@ func TestClientsThatOnlyHaveTheRelayStillMeet(t *testing.T) {
 func TestTheWelcomeCarriesTURNCredentials(t *testing.T) {
 	srv := startServer(t, withTURN(t))
 	ctx := testContext(t)
-	c, err := client.Connect(ctx, client.Options{URL: srv.url, Name: "Alice"})
+	opts := client.Options{URL: srv.url, Room: string(room.NewCode()), Name: "Alice"}
+	grant, err := client.RequestJoin(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Connect(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Kill)
-	if err := c.SendMessage(ctx, &protocol.Join{Room: string(room.NewCode()), Name: "Alice"}); err != nil {
+	if err := c.SendMessage(ctx, &protocol.Join{Room: opts.Room, Name: "Alice", Token: grant.Token}); err != nil {
 		t.Fatal(err)
 	}
 	var servers []protocol.ICEServer

@@ -25,6 +25,7 @@ import (
 	"github.com/visio-meet/visio/internal/protocol"
 	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/sfu"
+	"github.com/visio-meet/visio/internal/token"
 )
 
 // Config tunes sessions. Zero values pick the defaults.
@@ -41,6 +42,10 @@ type Config struct {
 	// ICEServers, when set, returns the TURN servers and credentials for a
 	// new session, given the host name the client reached the server at.
 	ICEServers func(host string) []protocol.ICEServer
+	// JoinTokens, when set, checks the join token every join must carry
+	// (issued by the REST API, which knows who the user is and what they
+	// are in the room); without it, everyone joins as a guest.
+	JoinTokens *token.Issuer
 }
 
 // Handler accepts signalling sessions.
@@ -303,9 +308,41 @@ func (s *session) handle(ctx context.Context, msg protocol.Message) *protocol.Er
 			return mediaError(err)
 		}
 	case *protocol.Restart:
-		p.RestartICE()
+		if err := p.RestartICE(); err != nil {
+			return mediaError(err)
+		}
+	case *protocol.Admit:
+		return hostError(p.Admit(meeting.ParticipantID(m.Participant)))
+	case *protocol.AdmitAll:
+		return hostError(p.Admit(""))
+	case *protocol.Deny:
+		return hostError(p.Deny(meeting.ParticipantID(m.Participant)))
+	case *protocol.Moderate:
+		return hostError(p.Moderate(ctx, m))
+	case *protocol.RoomSettings:
+		return hostError(p.ChangeSettings(ctx, m))
 	}
 	return nil
+}
+
+// hostError turns an error of a host's action into the error the client
+// gets.
+func hostError(err error) *protocol.Error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meeting.ErrNotHost):
+		return protocol.Errorf(protocol.CodeForbidden, "only the room's hosts may do this")
+	case errors.Is(err, meeting.ErrOwner):
+		return protocol.Errorf(protocol.CodeForbidden, "the room's owner cannot be removed or demoted")
+	case errors.Is(err, meeting.ErrNoSuchPerson):
+		return protocol.Errorf(protocol.CodeNotFound, "nobody with that id is waiting or in the meeting: they may have left")
+	case errors.Is(err, meeting.ErrGuestRole):
+		return protocol.Errorf(protocol.CodeSignInRequired, "only signed-in participants can be made administrators")
+	case errors.Is(err, meeting.ErrRoomFull):
+		return protocol.Errorf(protocol.CodeRoomFull, "the meeting is full: raise its participant cap in the room settings to let more in")
+	}
+	return mediaError(err)
 }
 
 func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
@@ -317,11 +354,28 @@ func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
 		return protocol.Errorf(protocol.CodeBadRoom, "%.64q is not a meeting code: use a link or a code like abc-defg-hij", j.Room)
 	}
 	arrival := meeting.Arrival{Name: j.Name}
+	if tokens := s.h.cfg.JoinTokens; tokens != nil {
+		c, err := tokens.Verify(j.Token, string(code), token.ScopeJoin)
+		switch {
+		case j.Token == "":
+			return protocol.Errorf(protocol.CodeBadToken, "join needs a token from POST /api/v1/rooms/%s/join: reload the page", code)
+		case errors.Is(err, token.ErrExpired):
+			return protocol.Errorf(protocol.CodeBadToken, "your invitation to this meeting has expired: reload the page")
+		case err != nil:
+			return protocol.Errorf(protocol.CodeBadToken, "this join token is not valid for this meeting: reload the page")
+		}
+		arrival.Name = c.Name // the name the server checked when it issued the token
+		arrival.Identity = meeting.Identity{UserID: c.User, SignedIn: c.SignedIn, Role: room.Role(c.Role), BanKey: c.BanKey}
+	}
 	if s.h.cfg.ICEServers != nil {
 		arrival.ICEServers = s.h.cfg.ICEServers(s.host)
 	}
 	p, err := s.h.meetings.Join(ctx, code, arrival, s)
 	switch {
+	case errors.Is(err, meeting.ErrNoRoom):
+		return noRoom()
+	case errors.Is(err, meeting.ErrBanned):
+		return protocol.Errorf(protocol.CodeBanned, "a host removed you from this room and does not allow you back")
 	case errors.Is(err, meeting.ErrRoomFull):
 		return protocol.Errorf(protocol.CodeRoomFull, "this meeting is full: try again later or ask a host to make room")
 	case errors.Is(err, meeting.ErrClosed), errors.Is(err, meeting.ErrElsewhere):
@@ -332,6 +386,10 @@ func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
 	}
 	s.adopt(p)
 	return nil
+}
+
+func noRoom() *protocol.Error {
+	return protocol.Errorf(protocol.CodeNotFound, "there is no meeting room at this link: check the link, or start a new meeting from the home page")
 }
 
 // adopt makes p this session's participant, unless the session has ended
@@ -380,6 +438,8 @@ func mediaError(err error) *protocol.Error {
 		return protocol.Errorf(protocol.CodeInvalid, "%v", err)
 	case errors.Is(err, meeting.ErrLeft), errors.Is(err, sfu.ErrClosed):
 		return protocol.Errorf(protocol.CodeNotJoined, "you are no longer in the meeting: join again")
+	case errors.Is(err, meeting.ErrNotAdmitted):
+		return protocol.Errorf(protocol.CodeForbidden, "a host has not let you in yet: wait until they do")
 	}
 	return protocol.Errorf(protocol.CodeInternal, "the server failed to handle the message: try again")
 }

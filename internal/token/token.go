@@ -20,6 +20,7 @@ type Scope string
 const (
 	ScopeWHIP Scope = "whip" // publish into the room
 	ScopeWHEP Scope = "whep" // watch the room
+	ScopeJoin Scope = "join" // open a signalling session in the room, as the grant says
 )
 
 // MinSecretBytes is the shortest secret accepted: HS256 needs 256 bits.
@@ -32,7 +33,17 @@ type Claims struct {
 	Room  string `json:"room"`
 	Scope Scope  `json:"scope"`
 	Name  string `json:"name,omitempty"` // shown to the meeting
+	Grant
 	jwt.Claims
+}
+
+// Grant is what a join token says of its bearer, as the server found out
+// when it issued the token: who they are and what they are in the room.
+type Grant struct {
+	User     string `json:"uid,omitempty"` // "" for a guest
+	SignedIn bool   `json:"signed_in,omitempty"`
+	Role     string `json:"role,omitempty"`
+	BanKey   string `json:"ban,omitempty"`
 }
 
 // Errors of Verify.
@@ -59,14 +70,23 @@ func NewIssuer(secret []byte) (*Issuer, error) {
 
 // Issue returns a token for room and scope, valid for ttl.
 func (i *Issuer) Issue(room string, scope Scope, name string, ttl time.Duration) (string, error) {
+	return i.issue(Claims{Room: room, Scope: scope, Name: name}, ttl)
+}
+
+// IssueJoin returns a join token for room, under the display name name.
+func (i *Issuer) IssueJoin(room, name string, g Grant, ttl time.Duration) (string, error) {
+	return i.issue(Claims{Room: room, Scope: ScopeJoin, Name: name, Grant: g}, ttl)
+}
+
+func (i *Issuer) issue(c Claims, ttl time.Duration) (string, error) {
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: i.key}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return "", fmt.Errorf("token signer: %w", err)
 	}
 	now := i.now()
-	c := Claims{Room: room, Scope: scope, Name: name, Claims: jwt.Claims{
+	c.Claims = jwt.Claims{
 		Issuer: issuer, IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(ttl)),
-	}}
+	}
 	return jwt.Signed(signer).Claims(c).Serialize()
 }
 

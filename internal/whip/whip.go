@@ -170,11 +170,17 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, scope token.Scop
 	}
 
 	s := &session{h: h, id: rand.Text(), room: code, scope: scope}
-	p, err := h.meetings.Join(r.Context(), code, meeting.Arrival{Name: name, Watcher: scope == token.ScopeWHEP}, s)
+	// The token is the room's invitation: its holder enters as a member,
+	// without waiting in the lobby.
+	arrival := meeting.Arrival{Name: name, Watcher: scope == token.ScopeWHEP, Identity: meeting.Identity{Role: room.Member}}
+	p, err := h.meetings.Join(r.Context(), code, arrival, s)
 	if err != nil {
 		status := http.StatusServiceUnavailable
-		if errors.Is(err, meeting.ErrRoomFull) {
+		switch {
+		case errors.Is(err, meeting.ErrRoomFull):
 			status = http.StatusForbidden
+		case errors.Is(err, meeting.ErrNoRoom):
+			status = http.StatusNotFound
 		}
 		fail(w, status, "cannot join the meeting: "+err.Error())
 		return

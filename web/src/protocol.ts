@@ -14,7 +14,7 @@ export interface TrackDeclaration { mid: string; source: Source; muted: boolean 
 export interface OfferedTrack { mid: string; participant: string; source: Source }
 
 export type ClientMessage =
-  | { type: 'join'; room: string; name: string }
+  | { type: 'join'; room: string; name: string; token: string }
   | { type: 'publish'; sdp?: string; tracks: TrackDeclaration[] }
   | { type: 'answer'; sdp: string }
   | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }

@@ -105,7 +105,11 @@ export class MeetingSession {
     ws.onopen = () => {
       const self = this.state.self;
       if (self && this.resumeToken) this.send({ type: 'resume', participant: self.id, token: this.resumeToken });
-      else this.send({ type: 'join', room: this.room, name: this.name });
+      else
+        requestJoin(this.room, this.name).then(
+          (token) => this.send({ type: 'join', room: this.room, name: this.name, token }),
+          (err: JoinRefused) => this.end({ reason: err.code, message: err.message }),
+        );
     };
     ws.onmessage = (e) => {
       let msg: ServerMessage;
@@ -455,4 +459,25 @@ export class MeetingSession {
     this.initial.camera?.stop();
     this.emit();
   }
+}
+
+// JoinRefused is the REST API's refusal to let us join.
+interface JoinRefused { code: string; message: string }
+
+// requestJoin asks the server for the join token that the signalling join
+// carries: the server checks there who we are and whether we may come.
+async function requestJoin(room: string, name: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1/rooms/${encodeURIComponent(room)}/join`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+  } catch {
+    throw { code: 'connection_lost', message: '' } satisfies JoinRefused;
+  }
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw { code: body.error ?? 'internal', message: body.message ?? '' } satisfies JoinRefused;
+  return body.token as string;
 }
