@@ -214,11 +214,15 @@ func (m *Meeting) applySettingsLocked(s room.Settings, by string) {
 	m.settings = s
 	m.broadcastLocked(nil, m.roomLocked())
 	for _, o := range m.participants {
+		before := o.infoLocked()
 		for src := range o.published {
 			if !m.mayPublishLocked(o, src) {
-				o.stopLocked(src, &protocol.Moderated{Action: protocol.ActionStop, Source: src, By: by})
+				o.unpublishLocked(src)
+				o.sink.Send(&protocol.Moderated{Action: protocol.ActionStop, Source: src, By: by})
 			}
 		}
+		o.reconcileLocked() // and what is allowed again goes out again
+		o.announceIfChangedLocked(before)
 	}
 	for _, w := range slices.Clone(m.lobby) {
 		v := room.Visitor{SignedIn: w.identity.SignedIn, Role: w.identity.Role}

@@ -357,6 +357,10 @@ func (p *Participant) Leave(reason string) {
 		pub.track.ObserveLevels(nil)
 	}
 	m.broadcastLocked(p, &protocol.ParticipantLeft{ID: string(p.id), Reason: reason})
+	if m.pinned == p.id {
+		m.pinned = ""
+		m.broadcastLocked(p, m.roomLocked())
+	}
 	remaining := len(m.participants)
 	m.mu.Unlock()
 

@@ -163,6 +163,7 @@ var (
 	errSignIn    = fail(http.StatusUnauthorized, "sign_in_required", "sign in first")
 	errForbidden = fail(http.StatusForbidden, "forbidden", "your role in this room does not allow this: ask one of its hosts")
 	errNoRoom    = fail(http.StatusNotFound, "not_found", "there is no room with this code: check the link")
+	errBanned    = fail(http.StatusForbidden, "banned", "a host removed you from this room and does not allow you back")
 )
 
 // internal logs err and returns the answer that hides it.

@@ -148,6 +148,17 @@ func (a *API) hostOf(w http.ResponseWriter, r *http.Request, scope string) (call
 	if !role.IsHost() {
 		return c, rm, role, errForbidden
 	}
+	// A host removed and banned in a meeting keeps their role on record,
+	// but not its powers.
+	if key := c.banKey(); key != "" {
+		banned, err := a.cfg.Store.IsBanned(r.Context(), rm.ID, key, a.now())
+		if err != nil {
+			return c, rm, role, a.internal(r.Context(), err)
+		}
+		if banned {
+			return c, rm, role, errBanned
+		}
+	}
 	return c, rm, role, nil
 }
 

@@ -29,6 +29,11 @@ func (a *API) join(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	c, ae := a.whoCalls(w, r)
+	if ae == nil && c.scopes != nil {
+		// A join token carries the user's whole role in the room, which
+		// would let a token do in the meeting what its scopes do not allow.
+		ae = fail(http.StatusForbidden, "forbidden", "an API token cannot join a meeting: join from a signed-in browser")
+	}
 	var body struct {
 		Name string `json:"name"`
 	}
@@ -64,7 +69,7 @@ func (a *API) join(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if banned {
-			a.answer(w, 0, nil, fail(http.StatusForbidden, "banned", "a host removed you from this room and does not allow you back"))
+			a.answer(w, 0, nil, errBanned)
 			return
 		}
 	}

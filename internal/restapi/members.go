@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -103,6 +104,9 @@ func (a *API) give(w http.ResponseWriter, r *http.Request, rm store.Room, giver 
 		if now, ae = a.roleIn(ctx, caller{user: user}, rm); ae == nil {
 			ae = mayGive(giver, now, role)
 		}
+		if ae == nil && now == room.Owner && role != room.Owner {
+			ae = a.keepAnOwner(ctx, rm)
+		}
 	}
 	if ae == nil {
 		if err := a.cfg.Store.SetMember(ctx, rm.ID, user.ID, role); err != nil {
@@ -121,6 +125,9 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) {
 		if now, ae = a.roleIn(ctx, caller{user: store.User{ID: user}}, rm); ae == nil {
 			ae = mayGive(giver, now, room.Member)
 		}
+		if ae == nil && now == room.Owner {
+			ae = a.keepAnOwner(ctx, rm)
+		}
 	}
 	if ae == nil {
 		if err := a.cfg.Store.RemoveMember(ctx, rm.ID, user); err != nil {
@@ -128,6 +135,25 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.answer(w, http.StatusNoContent, nil, ae)
+}
+
+// keepAnOwner refuses to take the owner role from the room's last owner: a
+// room without one could not be deleted, nor its owners changed.
+func (a *API) keepAnOwner(ctx context.Context, rm store.Room) *apiError {
+	members, err := a.cfg.Store.Members(ctx, rm.ID)
+	if err != nil {
+		return a.internal(ctx, err)
+	}
+	owners := 0
+	for _, m := range members {
+		if m.Role == room.Owner {
+			owners++
+		}
+	}
+	if owners <= 1 {
+		return fail(http.StatusConflict, "last_owner", "a room keeps at least one owner: make someone else owner first")
+	}
+	return nil
 }
 
 func parseRole(s string) (room.Role, *apiError) {

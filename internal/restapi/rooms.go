@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/visio-meet/visio/internal/room"
@@ -43,7 +44,10 @@ const maxRoomName = 100
 func (c roomChange) apply(r *store.Room) *apiError {
 	if c.Name != nil {
 		name := strings.TrimSpace(*c.Name)
-		if utf8.RuneCountInString(name) > maxRoomName || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' }) {
+		// Only printable characters: no control or bidirectional format
+		// characters that would disguise the name guests see.
+		if utf8.RuneCountInString(name) > maxRoomName || !utf8.ValidString(name) ||
+			strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
 			return fail(http.StatusBadRequest, "invalid", "the room name must be at most %d characters, without control characters", maxRoomName)
 		}
 		r.Name = name

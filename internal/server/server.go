@@ -15,6 +15,7 @@ import (
 	"net/http/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/visio-meet/visio/internal/config"
@@ -43,6 +44,8 @@ type Server struct {
 	listener net.Listener
 	served   chan error
 	pprof    *http.Server
+	stop     context.CancelFunc // ends the background work
+	wg       sync.WaitGroup
 }
 
 // Options adjust a server beyond its configuration, for tests.
@@ -168,6 +171,9 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		},
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
+	var background context.Context
+	background, s.stop = context.WithCancel(context.Background())
+	s.wg.Go(func() { s.forgetExpiredSessions(background) })
 	if cfg.Debug.PprofAddr != "" {
 		if err := s.servePprof(cfg.Debug.PprofAddr); err != nil {
 			_ = s.Shutdown(context.Background())
@@ -199,6 +205,25 @@ func cookieSecure(cfg *config.Config) bool {
 	return cfg.HTTP.TLSCert != "" || strings.HasPrefix(cfg.Auth.RedirectURL, "https://")
 }
 
+// forgetExpiredSessions deletes expired sign-ins now and then, until ctx
+// ends: they are refused anyway, but would pile up.
+func (s *Server) forgetExpiredSessions(ctx context.Context) {
+	ticker := time.NewTicker(time.Hour)
+	defer ticker.Stop()
+	for {
+		if n, err := s.store.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			s.log.Warn("cannot delete expired sessions", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired sessions deleted", "sessions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
 // servePprof serves Go's profiler on its own listener, apart from the public
 // handler, so that it can be bound to a private address.
 func (s *Server) servePprof(addr string) error {
@@ -228,6 +253,8 @@ func (s *Server) Done() <-chan error { return s.served }
 // Shutdown tells every participant the server is going away, waits for the
 // sessions to end, then closes the sockets. ctx bounds the wait.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	s.wg.Wait()
 	s.meetings.Close()
 	errs := []error{s.signal.Wait(ctx)}
 	errs = append(errs, s.http.Shutdown(ctx))

@@ -50,6 +50,12 @@ type testServer struct {
 // timeouts, and shuts it down at the end of the test.
 func startServer(t *testing.T, change ...func(*config.Config, *Options)) *testServer {
 	t.Helper()
+	return startServerLogging(t, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), change...)
+}
+
+// startServerLogging is startServer with the server's log going to log.
+func startServerLogging(t *testing.T, log *slog.Logger, change ...func(*config.Config, *Options)) *testServer {
+	t.Helper()
 	cfg := config.Default()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Media.UDPPort = 0
@@ -64,7 +70,6 @@ func startServer(t *testing.T, change ...func(*config.Config, *Options)) *testSe
 	for _, f := range change {
 		f(cfg, &opts)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := Start(cfg, opts, log)
 	if err != nil {
 		t.Fatal(err)

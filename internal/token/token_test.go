@@ -69,3 +69,26 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestJoinTokensCarryTheGrantAndOnlyJoin(t *testing.T) {
+	i, err := NewIssuer([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Grant{User: "usr_1", SignedIn: true, Role: "administrator", BanKey: "user:usr_1"}
+	tok, err := i.IssueJoin("abc-defg-hij", "Doctor Who", g, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := i.Verify(tok, "abc-defg-hij", ScopeJoin)
+	if err != nil || c.Grant != g || c.Name != "Doctor Who" {
+		t.Fatalf("join token: %v %+v", err, c)
+	}
+	if _, err := i.Verify(tok, "abc-defg-hij", ScopeWHIP); !errors.Is(err, ErrScope) {
+		t.Fatalf("a join token used to publish with WHIP: %v", err)
+	}
+	whip, _ := i.Issue("abc-defg-hij", ScopeWHIP, "OBS", time.Minute)
+	if _, err := i.Verify(whip, "abc-defg-hij", ScopeJoin); !errors.Is(err, ErrScope) {
+		t.Fatalf("a WHIP token used to join: %v", err)
+	}
+}

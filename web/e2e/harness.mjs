@@ -42,9 +42,11 @@ async function freeUDPPort() {
 // startServer runs bin/visio and resolves once it serves. The TURN relay is
 // off unless turn is set; iceTCP: false turns ICE-TCP off; allInterfaces
 // makes the web server reachable from a test network (see isolatedHost).
-export async function startServer(name = 'server', { turn = false, iceTCP = true, allInterfaces = false } = {}) {
+// unregistered: false makes a room code with no room behind it a meeting
+// that does not exist, as in production; settings are more --key=value flags.
+export async function startServer(name = 'server', { turn = false, iceTCP = true, allInterfaces = false, unregistered = true, settings = [] } = {}) {
   const [http, udp, tcp] = [await freeTCPPort(), await freeUDPPort(), await freeTCPPort()];
-  const args = ['serve', `--database.url=sqlite:${resolve(mkdtempSync(resolve(tmpdir(), 'visio-db-')), 'visio.db')}`, '--rooms.allow_unregistered=true', `--http.addr=${allInterfaces ? '0.0.0.0' : '127.0.0.1'}:${http}`, `--media.udp_port=${udp}`, `--media.tcp_port=${iceTCP ? tcp : 0}`, '--log.level=info'];
+  const args = ['serve', `--database.url=sqlite:${resolve(mkdtempSync(resolve(tmpdir(), 'visio-db-')), 'visio.db')}`, `--rooms.allow_unregistered=${unregistered}`, `--http.addr=${allInterfaces ? '0.0.0.0' : '127.0.0.1'}:${http}`, `--media.udp_port=${udp}`, `--media.tcp_port=${iceTCP ? tcp : 0}`, '--log.level=info', ...settings];
   args.push(...(turn ? [`--turn.udp_port=${await freeUDPPort()}`, `--turn.tcp_port=${await freeTCPPort()}`] : ['--turn.udp_port=0', '--turn.tcp_port=0']));
   const bin = resolve(root, 'bin/visio');
   const proc = spawn(bin, args, {

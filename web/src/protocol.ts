@@ -9,7 +9,35 @@ export type Source = 'microphone' | 'camera' | 'screen' | 'screen_audio';
 export type Target = 'publish' | 'subscribe';
 
 export interface Track { source: Source; muted: boolean }
-export interface Participant { id: string; name: string; tracks: Track[] }
+
+// Role is a participant's standing in the room; owners and administrators
+// are its hosts. Guests and people without a membership have none.
+export type Role = 'owner' | 'administrator' | 'member';
+export interface Participant { id: string; name: string; tracks: Track[]; role?: Role; signed_in?: boolean }
+
+export type Access = 'public' | 'trusted' | 'restricted';
+// Publishing says what participants who are not hosts may send.
+export interface Publishing { microphone: boolean; camera: boolean; screen: boolean }
+// Visitor is someone waiting in the lobby.
+export interface Visitor { id: string; name: string; signed_in: boolean }
+
+export type ModerateAction = 'mute' | 'mute_all' | 'stop' | 'remove' | 'role' | 'pin' | 'end';
+export interface Moderate {
+  type: 'moderate';
+  action: ModerateAction;
+  participant?: string;
+  source?: Source;
+  ban?: boolean;
+  role?: 'administrator' | 'member';
+}
+export interface RoomSettings {
+  type: 'room_settings';
+  access?: Access;
+  max_participants?: number;
+  publishing?: Publishing;
+}
+// RoomRules are the room's rules and pin, as the server tells everyone.
+export interface RoomRules { access: Access; max_participants: number; publishing: Publishing; pinned?: string }
 export interface TrackDeclaration { mid: string; source: Source; muted: boolean }
 export interface OfferedTrack { mid: string; participant: string; source: Source }
 
@@ -22,7 +50,12 @@ export type ClientMessage =
   | { type: 'view'; tracks: ViewedTrack[] }
   | { type: 'resume'; participant: string; token: string }
   | { type: 'restart' }
-  | { type: 'leave' };
+  | { type: 'leave' }
+  | { type: 'admit'; participant: string }
+  | { type: 'deny'; participant: string }
+  | { type: 'admit_all' }
+  | Moderate
+  | RoomSettings;
 
 // ViewedTrack is a video track shown on screen, with its tile's size in
 // device pixels.
@@ -31,9 +64,12 @@ export interface ViewedTrack { participant: string; source: Source; width: numbe
 export type ErrorCode =
   | 'bad_json' | 'unknown_type' | 'invalid_message' | 'too_large' | 'not_joined' | 'already_joined'
   | 'bad_sdp' | 'bad_candidate' | 'out_of_order' | 'bad_room' | 'room_full' | 'rate_limited'
-  | 'unsupported_protocol' | 'internal' | 'room_unavailable' | 'resume_failed';
+  | 'unsupported_protocol' | 'internal' | 'room_unavailable' | 'resume_failed'
+  | 'forbidden' | 'not_found' | 'banned' | 'sign_in_required' | 'bad_token';
 
-export type LeaveReason = 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow' | 'replaced';
+export type LeaveReason =
+  | 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow' | 'replaced'
+  | 'denied' | 'removed' | 'banned' | 'ended';
 
 export type ServerMessage =
   | {
@@ -56,5 +92,9 @@ export type ServerMessage =
   | { type: 'speakers'; active: string; speaking: string[] }
   | { type: 'layers'; mid: string; active: string[] }
   | { type: 'quality'; participants: Record<string, Quality> }
+  | { type: 'waiting'; room: string }
+  | { type: 'lobby'; waiting: Visitor[]; knock?: boolean }
+  | { type: 'moderated'; action: 'mute' | 'stop'; source: Source; by: string }
+  | ({ type: 'room' } & RoomRules)
   | { type: 'bye'; reason: LeaveReason }
   | { type: 'error'; code: ErrorCode; message: string; request?: string };

@@ -14,3 +14,11 @@ export function usePath(): string {
   }, []);
   return path;
 }
+
+// followLink opens an in-app link without reloading, unless the user asked
+// for a new tab or window (a modifier key, the middle button).
+export function followLink(e: MouseEvent, path: string) {
+  if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(path);
+}

@@ -3,17 +3,23 @@
 // else's tracks from the server). Views read `state` and re-render when
 // subscribe() calls them back.
 
+import { ApiError, requestJoin, type RoomInfo } from './api';
+import type { MessageKey } from './i18n';
 import {
   subprotocol,
   type ClientMessage,
+  type Moderate,
   type OfferedTrack,
   type Participant,
   type Quality,
+  type RoomRules,
+  type RoomSettings,
   type ServerMessage,
   type Source,
   type Target,
   type TrackDeclaration,
   type ViewedTrack,
+  type Visitor,
 } from './protocol';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed';
@@ -23,6 +29,30 @@ export type RemoteMedia = Partial<Record<Source, MediaStreamTrack>>;
 export interface Ended {
   reason: string; // a LeaveReason, or the ErrorCode that ended the session
   message?: string;
+  retryAfter?: number; // seconds, when the server said how long to wait
+}
+
+// Notice is a short message for the user: what a host did to them, or an
+// action of theirs the server refused. seq tells two equal notices apart.
+export interface Notice {
+  key: MessageKey;
+  params?: Record<string, string>;
+  seq: number;
+}
+
+// Knocks counts the lobby's knocks (someone just arrived), with the names
+// of those who arrived on the last one.
+export interface Knocks {
+  count: number;
+  names: string[];
+}
+
+// The sources whose sending a room may forbid to participants who are not
+// hosts.
+export type Governed = 'microphone' | 'camera' | 'screen';
+
+export function isHost(p: Participant | null | undefined): boolean {
+  return p?.role === 'owner' || p?.role === 'administrator';
 }
 
 export interface MeetingState {
@@ -36,6 +66,13 @@ export interface MeetingState {
   sharing: boolean;
   speakers: { active: string; speaking: string[] };
   quality: Record<string, Quality>; // each participant's connection, by id, as the server rates it
+  waiting: boolean; // in the lobby, until a host lets us in
+  admitted: boolean; // let in by a host after waiting
+  room: RoomInfo | null; // the room's record, from the join request
+  rules: RoomRules | null; // the room's rules and pin, from the server
+  lobby: Visitor[]; // who waits to enter, for hosts
+  knocks: Knocks;
+  notice: Notice | null;
   ended: Ended | null;
 }
 
@@ -68,6 +105,13 @@ export class MeetingSession {
     sharing: false,
     speakers: { active: '', speaking: [] },
     quality: {},
+    waiting: false,
+    admitted: false,
+    room: null,
+    rules: null,
+    lobby: [],
+    knocks: { count: 0, names: [] },
+    notice: null,
     ended: null,
   };
 
@@ -86,6 +130,7 @@ export class MeetingSession {
   private publishAnswer: { resolve: (sdp: string) => void; reject: (err: Error) => void } | null = null;
   private lastView = '';
   private iceServers: RTCIceServer[] = [];
+  private noticeSeq = 0;
 
   constructor(
     private room: string,
@@ -107,8 +152,14 @@ export class MeetingSession {
       if (self && this.resumeToken) this.send({ type: 'resume', participant: self.id, token: this.resumeToken });
       else
         requestJoin(this.room, this.name).then(
-          (token) => this.send({ type: 'join', room: this.room, name: this.name, token }),
-          (err: JoinRefused) => this.end({ reason: err.code, message: err.message }),
+          (grant) => {
+            this.state.room = grant.room;
+            this.send({ type: 'join', room: this.room, name: this.name, token: grant.token });
+          },
+          (err) => {
+            const e = err instanceof ApiError ? err : new ApiError('internal', String(err));
+            this.end({ reason: e.code, message: e.message, retryAfter: e.retryAfter });
+          },
         );
     };
     ws.onmessage = (e) => {
@@ -168,6 +219,9 @@ export class MeetingSession {
         this.iceServers = msg.ice_servers ?? [];
         this.resumeToken = msg.resume_token;
         this.resumeWithin = msg.resume_within_ms;
+        s.admitted ||= s.waiting;
+        s.waiting = false;
+        s.lobby = []; // a lobby message follows when someone waits
         s.self = msg.you;
         s.others = msg.participants;
         this.emit();
@@ -187,8 +241,14 @@ export class MeetingSession {
         this.emit();
         break;
       case 'participant_updated':
-        if (msg.participant.id === s.self?.id) s.self = msg.participant;
-        else s.others = s.others.map((p) => (p.id === msg.participant.id ? msg.participant : p));
+        if (msg.participant.id === s.self?.id) {
+          const wasHost = isHost(s.self);
+          s.self = msg.participant;
+          if (wasHost && !isHost(s.self)) {
+            s.lobby = []; // no longer ours to answer
+            this.obeyRoom(null);
+          }
+        } else s.others = s.others.map((p) => (p.id === msg.participant.id ? msg.participant : p));
         this.emit();
         break;
       case 'participant_left':
@@ -216,6 +276,32 @@ export class MeetingSession {
       case 'candidate':
         await (msg.target === 'publish' ? this.pub : this.sub)?.addIceCandidate(msg.candidate);
         break;
+      case 'waiting':
+        s.waiting = true;
+        this.emit();
+        break;
+      case 'lobby': {
+        const before = new Set(s.lobby.map((v) => v.id));
+        s.lobby = msg.waiting;
+        if (msg.knock) {
+          const arrived = msg.waiting.filter((v) => !before.has(v.id)).map((v) => v.name);
+          const last = msg.waiting.at(-1);
+          s.knocks = { count: s.knocks.count + 1, names: arrived.length > 0 ? arrived : last ? [last.name] : [] };
+        }
+        this.emit();
+        break;
+      }
+      case 'room': {
+        const before = s.rules;
+        const { type: _, ...rules } = msg;
+        s.rules = rules;
+        this.emit();
+        this.obeyRoom(before);
+        break;
+      }
+      case 'moderated':
+        await this.obeyModeration(msg.action, msg.source, msg.by);
+        break;
       case 'bye':
         this.end({ reason: msg.reason });
         break;
@@ -223,6 +309,17 @@ export class MeetingSession {
         console.warn('visio: server error', msg.code, msg.request ?? '', msg.message);
         if (msg.request === 'join' || msg.request === 'resume' || msg.code === 'unsupported_protocol') {
           this.end({ reason: msg.code, message: msg.message });
+        } else if (msg.code === 'forbidden' || msg.code === 'rate_limited' || hostRequests.has(msg.request ?? '')) {
+          // A refusal of something the user did: say so, do not drop it.
+          const known: Partial<Record<string, MessageKey>> = {
+            forbidden: 'refused.forbidden',
+            not_found: 'refused.not_found',
+            sign_in_required: 'refused.sign_in_required',
+            room_full: 'refused.room_full',
+            rate_limited: 'refused.rate_limited',
+          };
+          const key = known[msg.code];
+          this.notify(key ?? 'refused.other', key ? {} : { message: msg.message });
         }
         break;
     }
@@ -344,18 +441,27 @@ export class MeetingSession {
     return this.outbox;
   }
 
-  setMicrophoneMuted(muted: boolean) {
+  // setMicrophoneMuted mutes or unmutes the microphone; the room may forbid
+  // unmuting. With redeclare, the server is told through the full list of
+  // what we publish rather than a mute: after a host stopped the source,
+  // the server no longer knows it, and a mute of it would be refused.
+  setMicrophoneMuted(muted: boolean, { redeclare = false } = {}) {
     const mic = this.state.local.microphone;
-    if (!mic) return;
+    if (!mic || (!muted && !this.may('microphone'))) return;
     mic.enabled = !muted;
     this.state.micMuted = muted;
     this.emit();
-    this.send({ type: 'mute', source: 'microphone', muted });
+    if (redeclare) void this.negotiatePublish(false);
+    else this.send({ type: 'mute', source: 'microphone', muted });
   }
 
   // setCamera turns the camera on with track, or off with null. Off stops
-  // the device so that its light goes out.
-  async setCamera(track: MediaStreamTrack | null) {
+  // the device so that its light goes out. redeclare: as for the microphone.
+  async setCamera(track: MediaStreamTrack | null, { redeclare = false } = {}) {
+    if (track && !this.may('camera')) {
+      track.stop();
+      return;
+    }
     const old = this.state.local.camera;
     this.state.local.camera = track ?? undefined;
     this.state.cameraOn = track !== null;
@@ -363,7 +469,8 @@ export class MeetingSession {
     const tr = this.transceivers.get('camera');
     if (tr) {
       await tr.sender.replaceTrack(track);
-      this.send({ type: 'mute', source: 'camera', muted: track === null });
+      if (redeclare) void this.negotiatePublish(false);
+      else this.send({ type: 'mute', source: 'camera', muted: track === null });
     } else if (track) {
       this.addTransceiver('camera', track);
       await this.negotiatePublish(true);
@@ -373,7 +480,10 @@ export class MeetingSession {
 
   async startScreen(stream: MediaStream) {
     const video = stream.getVideoTracks()[0];
-    if (!video) return;
+    if (!video || !this.may('screen')) {
+      stream.getTracks().forEach((track) => track.stop());
+      return;
+    }
     const audio = stream.getAudioTracks()[0];
     video.addEventListener('ended', () => void this.stopScreen(video));
     this.state.local.screen = video;
@@ -407,6 +517,80 @@ export class MeetingSession {
     await this.transceivers.get('screen')?.sender.replaceTrack(null);
     await this.transceivers.get('screen_audio')?.sender.replaceTrack(null);
     await this.negotiatePublish(false);
+  }
+
+  // initialCamera is the camera chosen before joining, while it runs: the
+  // waiting screen shows it.
+  initialCamera(): MediaStreamTrack | undefined {
+    const camera = this.initial.camera;
+    return this.initial.cameraOn && camera?.readyState === 'live' ? camera : undefined;
+  }
+
+  // ---- the room's rules and its hosts ----
+
+  // may tells whether the room lets us send source: hosts always may.
+  may(source: Governed): boolean {
+    const rules = this.state.rules;
+    return !rules || isHost(this.state.self) || rules.publishing[source];
+  }
+
+  // obeyRoom stops what the room's rules no longer let us send, as if the
+  // user had done it. The server stops forwarding it anyway; this puts out
+  // the camera's light and makes the controls tell the truth. It forwards
+  // again a source the rules allow anew only once told what we publish.
+  private obeyRoom(before: RoomRules | null) {
+    const { rules, self } = this.state;
+    if (!rules || !self || isHost(self)) return;
+    if (!rules.publishing.microphone && this.state.local.microphone && !this.state.micMuted) {
+      this.setMicrophoneMuted(true, { redeclare: true });
+    }
+    if (!rules.publishing.camera && this.state.cameraOn) void this.setCamera(null, { redeclare: true });
+    if (!rules.publishing.screen && this.state.sharing) void this.stopScreen();
+    const allowedAnew = (['microphone', 'camera', 'screen'] as const).some((src) => before && !before.publishing[src] && rules.publishing[src]);
+    if (allowedAnew) void this.negotiatePublish(false);
+  }
+
+  // obeyModeration does what a host did to us, as if the user had, and
+  // says who did it.
+  private async obeyModeration(action: 'mute' | 'stop', source: Source, by: string) {
+    // The server leaves by empty when the rules changed through the REST API.
+    const notice = (key: MessageKey, anonymous: MessageKey) => this.notify(by ? key : anonymous, { name: by });
+    if (source === 'microphone') {
+      this.setMicrophoneMuted(true, { redeclare: action === 'stop' });
+      notice('moderated.microphone', 'moderated.microphoneAnonymous');
+    } else if (source === 'camera' && action === 'stop') {
+      if (this.state.cameraOn) await this.setCamera(null, { redeclare: true });
+      notice('moderated.camera', 'moderated.cameraAnonymous');
+    } else if (source === 'screen' && action === 'stop') {
+      await this.stopScreen();
+      notice('moderated.screen', 'moderated.screenAnonymous');
+    }
+    // screen_audio stops with its screen, which has its own message.
+  }
+
+  private notify(key: MessageKey, params?: Record<string, string>) {
+    this.state.notice = { key, params, seq: ++this.noticeSeq };
+    this.emit();
+  }
+
+  admit(participant: string) {
+    this.send({ type: 'admit', participant });
+  }
+
+  deny(participant: string) {
+    this.send({ type: 'deny', participant });
+  }
+
+  admitAll() {
+    this.send({ type: 'admit_all' });
+  }
+
+  moderate(action: Omit<Moderate, 'type'>) {
+    this.send({ type: 'moderate', ...action });
+  }
+
+  changeSettings(settings: Omit<RoomSettings, 'type'>) {
+    this.send({ type: 'room_settings', ...settings });
   }
 
   // ---- receiving ----
@@ -461,23 +645,6 @@ export class MeetingSession {
   }
 }
 
-// JoinRefused is the REST API's refusal to let us join.
-interface JoinRefused { code: string; message: string }
-
-// requestJoin asks the server for the join token that the signalling join
-// carries: the server checks there who we are and whether we may come.
-async function requestJoin(room: string, name: string): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetch(`/api/v1/rooms/${encodeURIComponent(room)}/join`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name }),
-    });
-  } catch {
-    throw { code: 'connection_lost', message: '' } satisfies JoinRefused;
-  }
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw { code: body.error ?? 'internal', message: body.message ?? '' } satisfies JoinRefused;
-  return body.token as string;
-}
+// hostRequests are the messages only hosts send: the server's refusal of
+// one is shown to the host who tried.
+const hostRequests = new Set(['admit', 'deny', 'admit_all', 'moderate', 'room_settings']);

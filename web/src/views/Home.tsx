@@ -1,24 +1,37 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, createRoom, fetchMe, recentRooms, signInURL, type Me, type RoomInfo } from '../api';
 import { lang, setLang, t } from '../i18n';
 import { parseRoomCode } from '../roomcode';
-import { navigate } from '../router';
+import { followLink, navigate } from '../router';
 
+// Home starts a meeting or joins one by its code, and shows who is signed
+// in and the rooms they went to lately.
 export function Home({ onLanguage }: { onLanguage: () => void }) {
   const [input, setInput] = useState('');
   const [badCode, setBadCode] = useState(false);
   const [creating, setCreating] = useState(false);
   const [createFailed, setCreateFailed] = useState(false);
+  const [mustSignIn, setMustSignIn] = useState(false);
+  const [me, setMe] = useState<Me | null>(null);
+  const [rooms, setRooms] = useState<RoomInfo[]>([]);
+
+  useEffect(() => {
+    fetchMe().then(setMe, () => {});
+    recentRooms().then(setRooms, () => {});
+  }, []);
 
   const create = async () => {
-    setCreating(true);
     setCreateFailed(false);
+    if (me && !me.may_create_rooms) {
+      setMustSignIn(true);
+      return;
+    }
+    setCreating(true);
     try {
-      const res = await fetch('/api/v1/rooms', { method: 'POST' });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const { path } = (await res.json()) as { path: string };
-      navigate(path);
-    } catch {
-      setCreateFailed(true);
+      navigate((await createRoom()).path);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'sign_in_required') setMustSignIn(true);
+      else setCreateFailed(true);
       setCreating(false);
     }
   };
@@ -37,18 +50,21 @@ export function Home({ onLanguage }: { onLanguage: () => void }) {
     <main class="page home">
       <header class="home-header">
         <h1>{t('app.name')}</h1>
-        <button
-          type="button"
-          class="link"
-          lang={lang() === 'fr' ? 'en' : 'fr'}
-          aria-label={t('lang.switchLabel')}
-          onClick={() => {
-            setLang(lang() === 'fr' ? 'en' : 'fr');
-            onLanguage();
-          }}
-        >
-          {t('lang.switch')}
-        </button>
+        <div class="row">
+          <Account me={me} />
+          <button
+            type="button"
+            class="link"
+            lang={lang() === 'fr' ? 'en' : 'fr'}
+            aria-label={t('lang.switchLabel')}
+            onClick={() => {
+              setLang(lang() === 'fr' ? 'en' : 'fr');
+              onLanguage();
+            }}
+          >
+            {t('lang.switch')}
+          </button>
+        </div>
       </header>
       <p class="tagline">{t('app.tagline')}</p>
       <div class="home-actions">
@@ -58,6 +74,11 @@ export function Home({ onLanguage }: { onLanguage: () => void }) {
         {createFailed && (
           <p class="error" role="alert">
             {t('home.createFailed')}
+          </p>
+        )}
+        {mustSignIn && (
+          <p class="notice" role="alert">
+            {t('home.signInToCreate')} <a href={signInURL('/')}>{t('auth.signIn')}</a>
           </p>
         )}
         <form class="join-form" onSubmit={join} noValidate>
@@ -84,7 +105,48 @@ export function Home({ onLanguage }: { onLanguage: () => void }) {
             </p>
           )}
         </form>
+        {rooms.length > 0 && <RecentRooms rooms={rooms} />}
       </div>
     </main>
+  );
+}
+
+// Account offers to sign in, or says who is signed in with a way out.
+// Signing out is a form: the server only accepts it as a POST from here.
+function Account({ me }: { me: Me | null }) {
+  if (!me?.sign_in_available) return null;
+  if (!me.signed_in) {
+    return (
+      <a class="button" href={signInURL('/')}>
+        {t('auth.signIn')}
+      </a>
+    );
+  }
+  return (
+    <form method="post" action="/auth/logout" class="row account">
+      <span>{t('auth.signedInAs', { name: me.name || me.email || '' })}</span>
+      <button type="submit">{t('auth.signOut')}</button>
+    </form>
+  );
+}
+
+function RecentRooms({ rooms }: { rooms: RoomInfo[] }) {
+  return (
+    <section class="recent" aria-labelledby="recent-title">
+      <h2 id="recent-title">{t('home.recent')}</h2>
+      <ul>
+        {rooms.map((r) => (
+          <li key={r.code}>
+            <a
+              href={r.path}
+              onClick={(e) => followLink(e, r.path)}
+            >
+              {r.name || r.code}
+            </a>
+            {r.name && <span class="hint"> · {r.code}</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

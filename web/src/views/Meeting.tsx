@@ -1,26 +1,27 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
-import { capture, captureScreen } from '../media';
-import type { Participant, Quality } from '../protocol';
-import type { MeetingSession, RemoteMedia } from '../session';
+import type { Participant } from '../protocol';
+import { isHost, type MeetingSession, type RemoteMedia } from '../session';
 import { Audio, Video, useViewReport } from './media';
-import { CameraIcon, LeaveIcon, MicIcon, ScreenIcon, SignalIcon } from './icons';
+import { Controls, type PanelName } from './Controls';
+import { LobbyPanel } from './Lobby';
+import { ParticipantsPanel } from './Participants';
+import { RoomSettings } from './RoomSettings';
+import { Avatar, Tile, type TileModel } from './Tile';
 
-interface TileModel {
+// StageModel is what is shown large: a screen share, or the camera of the
+// participant a host pinned for everyone.
+interface StageModel {
   id: string;
   name: string;
   self: boolean;
-  camera?: MediaStreamTrack;
-  micMuted: boolean;
-  speaking: boolean;
-  active: boolean;
-  quality?: Quality;
+  source: 'screen' | 'camera';
+  track?: MediaStreamTrack; // none: a pinned participant whose camera is off
 }
 
-interface ScreenModel {
-  id: string;
-  name: string;
-  track: MediaStreamTrack;
+interface Toast {
+  key: MessageKey;
+  params?: Record<string, string>;
 }
 
 function published(p: Participant, source: 'microphone' | 'camera' | 'screen') {
@@ -37,10 +38,23 @@ const connectionKey: Record<string, MessageKey> = {
 export function Meeting({ code, session }: { code: string; session: MeetingSession }) {
   const s = session.state;
   const [announcement, setAnnouncement] = useState('');
-  const [toast, setToast] = useState<MessageKey | null>(null);
+  const [toast, setToast] = useState<Toast | null>(null);
   const [copied, setCopied] = useState(false);
+  const [panel, setPanel] = useState<PanelName>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [knockers, setKnockers] = useState<string[]>([]); // shown in the knock banner
   const known = useRef(new Map<string, string>(s.others.map((p) => [p.id, p.name])));
+  const saving = useRef(false); // the settings dialog sent new rules
   const body = useViewReport(session);
+  const host = isHost(s.self);
+
+  // Someone let in from the lobby hears that they are in: the page changed
+  // under them without their doing.
+  useEffect(() => {
+    if (!s.admitted) return;
+    const timer = setTimeout(() => setAnnouncement(t('waiting.admitted')), 500);
+    return () => clearTimeout(timer);
+  }, [s.admitted]);
 
   // Screen readers hear who joins and leaves.
   useEffect(() => {
@@ -50,15 +64,59 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
     known.current = now;
   }, [s.others]);
 
+  // A knock (the button rings it) is announced, and shown until answered.
+  useEffect(() => {
+    const names = s.knocks.names;
+    if (s.knocks.count === 0 || names.length === 0) return;
+    setAnnouncement(names.map((name) => t('lobby.knock', { name })).join(' '));
+    setKnockers(names);
+  }, [s.knocks.count]);
+  useEffect(() => {
+    const waiting = new Set(s.lobby.map((v) => v.name));
+    setKnockers((names) => names.filter((n) => waiting.has(n)));
+  }, [s.lobby]);
+
+  // Changed rules: the host who saved them is told it worked, everyone else
+  // hears that they changed; a pin is announced.
+  const lastRules = useRef(s.rules);
+  useEffect(() => {
+    const before = lastRules.current;
+    lastRules.current = s.rules;
+    if (!before || !s.rules) return;
+    if (before.pinned !== s.rules.pinned) {
+      const pinned = s.rules.pinned && nameOf(s.rules.pinned);
+      setAnnouncement(pinned ? t('meeting.pinnedAnnounce', { name: pinned }) : t('meeting.unpinned'));
+    }
+    const { pinned: _a, ...rulesBefore } = before;
+    const { pinned: _b, ...rulesNow } = s.rules;
+    if (JSON.stringify(rulesBefore) === JSON.stringify(rulesNow)) return;
+    if (saving.current) setToast({ key: 'settings.saved' });
+    else setAnnouncement(t('rules.changed'));
+    saving.current = false;
+  }, [s.rules]);
+
+  // Notices from the session: what a host did to us, refused actions.
+  useEffect(() => {
+    if (s.notice) setToast({ key: s.notice.key, params: s.notice.params });
+  }, [s.notice?.seq]);
+
   useEffect(() => {
     if (!toast) return;
     const timer = setTimeout(() => setToast(null), 6000);
     return () => clearTimeout(timer);
   }, [toast]);
 
+  // A host who stops being one closes the hosts' panels.
+  useEffect(() => {
+    if (!host && panel === 'lobby') setPanel(null);
+    if (!host) setSettingsOpen(false);
+  }, [host]);
+
   const self = s.self;
+  const nameOf = (id: string) => (id === self?.id ? self.name : s.others.find((p) => p.id === id)?.name);
   const tiles: TileModel[] = [];
-  const screens: ScreenModel[] = [];
+  const screens: StageModel[] = [];
+  const cameras = new Map<string, MediaStreamTrack | undefined>();
   if (self) {
     tiles.push({
       id: self.id,
@@ -70,58 +128,44 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       active: false,
       quality: s.quality[self.id],
     });
-    if (s.local.screen) screens.push({ id: self.id, name: self.name, track: s.local.screen });
+    cameras.set(self.id, s.local.camera);
+    if (s.local.screen) screens.push({ id: self.id, name: self.name, self: true, source: 'screen', track: s.local.screen });
   }
   for (const p of s.others) {
     const media: RemoteMedia = s.media.get(p.id) ?? {};
     const cam = published(p, 'camera');
     const mic = published(p, 'microphone');
+    const camera = cam && !cam.muted ? media.camera : undefined;
     tiles.push({
       id: p.id,
       name: p.name,
       self: false,
-      camera: cam && !cam.muted ? media.camera : undefined,
+      camera,
       micMuted: !mic || mic.muted,
       speaking: s.speakers.speaking.includes(p.id),
       active: s.speakers.active === p.id && s.others.length > 1,
       quality: s.quality[p.id],
     });
-    if (published(p, 'screen') && media.screen) screens.push({ id: p.id, name: p.name, track: media.screen });
+    cameras.set(p.id, camera);
+    if (published(p, 'screen') && media.screen) screens.push({ id: p.id, name: p.name, self: false, source: 'screen', track: media.screen });
   }
 
-  const toggleCamera = async () => {
-    if (s.cameraOn) {
-      await session.setCamera(null);
-      return;
-    }
-    const c = await capture({ audio: false, video: true });
-    const track = c.stream.getVideoTracks()[0];
-    if (!track) {
-      setToast('meeting.cameraFailed');
-      return;
-    }
-    await session.setCamera(track);
-  };
-
-  const toggleScreen = async () => {
-    if (s.sharing) {
-      await session.stopScreen();
-      return;
-    }
-    try {
-      await session.startScreen(await captureScreen());
-    } catch (err) {
-      // Closing the browser's picker is a choice, not a failure.
-      if (!(err instanceof DOMException && err.name === 'NotAllowedError')) setToast('meeting.shareFailed');
-    }
-  };
+  // The pinned participant is shown large, as a screen share is: their
+  // screen if they share one, else their camera.
+  const pinnedId = s.rules?.pinned;
+  const pinnedName = pinnedId ? nameOf(pinnedId) : undefined;
+  let stage: StageModel | undefined = screens[0];
+  if (pinnedId && pinnedName !== undefined) {
+    stage = screens.find((sc) => sc.id === pinnedId) ?? { id: pinnedId, name: pinnedName, self: pinnedId === self?.id, source: 'camera', track: cameras.get(pinnedId) };
+  }
+  const stageLabel = stage && (stage.source === 'screen' ? t('meeting.screenOf', { name: stage.name }) : t('meeting.pinnedOf', { name: stage.name }));
 
   const count = s.others.length + 1;
-  const stage = screens[0];
+  const title = s.room?.name || t('meeting.title', { code });
   return (
-    <div class={`meeting ${stage ? 'with-stage' : ''}`}>
+    <div class={`meeting ${stage ? 'with-stage' : ''} ${panel ? 'with-panel' : ''}`}>
       <header class="meeting-header">
-        <h1>{t('meeting.title', { code })}</h1>
+        <h1>{title}</h1>
         <span class="count">{count === 1 ? t('meeting.participant') : t('meeting.participants', { count })}</span>
         <button
           type="button"
@@ -137,13 +181,21 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
 
       <main class="meeting-body" ref={body}>
         {stage && (
-          <section class="stage" aria-label={t('meeting.screenOf', { name: stage.name })}>
-            <Video
-              track={stage.track}
-              label={t('meeting.screenOf', { name: stage.name })}
-              class="screen"
-              of={stage.id === self?.id ? undefined : { participant: stage.id, source: 'screen' }}
-            />
+          <section class="stage" aria-label={stageLabel} data-pinned={stage.id === pinnedId ? stage.id : undefined}>
+            {stage.track ? (
+              <Video
+                track={stage.track}
+                label={stageLabel!}
+                class={stage.source}
+                mirrored={stage.self && stage.source === 'camera'}
+                of={stage.self ? undefined : { participant: stage.id, source: stage.source }}
+              />
+            ) : (
+              <Avatar name={stage.name} />
+            )}
+            <div class="tile-name stage-caption" aria-hidden="true">
+              {stageLabel}
+            </div>
           </section>
         )}
         {count === 1 && !stage && <p class="alone">{t('meeting.alone')}</p>}
@@ -152,52 +204,34 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
             <Tile key={tile.id} tile={tile} />
           ))}
         </ul>
+        {panel === 'participants' && <ParticipantsPanel session={session} onClose={() => setPanel(null)} />}
+        {panel === 'lobby' && host && <LobbyPanel session={session} onClose={() => setPanel(null)} />}
       </main>
 
-      <footer>
-        <div class="controls" role="toolbar" aria-label={t('meeting.controls')}>
-          <button
-            type="button"
-            class={`round ${s.micMuted ? 'off' : ''}`}
-            disabled={!s.local.microphone}
-            aria-label={s.micMuted ? t('meeting.micOff') : t('meeting.micOn')}
-            title={s.micMuted ? t('meeting.micOff') : t('meeting.micOn')}
-            onClick={() => session.setMicrophoneMuted(!s.micMuted)}
-          >
-            <MicIcon off={s.micMuted || !s.local.microphone} />
-          </button>
-          <button
-            type="button"
-            class={`round ${s.cameraOn ? '' : 'off'}`}
-            aria-label={s.cameraOn ? t('meeting.camOn') : t('meeting.camOff')}
-            title={s.cameraOn ? t('meeting.camOn') : t('meeting.camOff')}
-            onClick={() => void toggleCamera()}
-          >
-            <CameraIcon off={!s.cameraOn} />
-          </button>
-          {navigator.mediaDevices && 'getDisplayMedia' in navigator.mediaDevices && (
-            <button
-              type="button"
-              class={`round ${s.sharing ? 'active' : ''}`}
-              aria-label={s.sharing ? t('meeting.shareStop') : t('meeting.shareStart')}
-              title={s.sharing ? t('meeting.shareStop') : t('meeting.shareStart')}
-              onClick={() => void toggleScreen()}
-            >
-              <ScreenIcon />
-            </button>
-          )}
-          <button type="button" class="round danger" aria-label={t('meeting.leave')} title={t('meeting.leave')} onClick={() => session.leave()}>
-            <LeaveIcon />
+      <Controls session={session} panel={panel} onPanel={setPanel} onSettings={() => setSettingsOpen(true)} onToast={(key) => setToast({ key })} />
+
+      {host && knockers.length > 0 && panel !== 'lobby' && (
+        <div class="knock-banner">
+          <span>{knockers.map((name) => t('lobby.knock', { name })).join(' ')}</span>
+          <button type="button" class="small" onClick={() => setPanel('lobby')}>
+            {t('lobby.open')}
           </button>
         </div>
-      </footer>
-
+      )}
+      {settingsOpen && s.rules && (
+        <RoomSettings
+          session={session}
+          rules={s.rules}
+          onSave={() => (saving.current = true)}
+          onClose={() => setSettingsOpen(false)}
+        />
+      )}
       <div class="sr-only" aria-live="polite">
         {announcement}
       </div>
       {toast && (
         <div class="toast" role="alert">
-          {t(toast)}
+          {t(toast.key, toast.params)}
         </div>
       )}
       <div hidden>
@@ -210,46 +244,5 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
         })}
       </div>
     </div>
-  );
-}
-
-const qualityBars = { good: 3, fair: 2, poor: 1 } as const;
-
-function initials(name: string): string {
-  return name
-    .replace(/\(.*\)/, '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((w) => w[0]!.toUpperCase())
-    .join('');
-}
-
-function Tile({ tile }: { tile: TileModel }) {
-  const classes = ['tile', tile.speaking ? 'speaking' : '', tile.active ? 'active' : ''].join(' ');
-  return (
-    <li class={classes} data-participant={tile.id} data-self={tile.self ? 'true' : undefined} aria-label={tile.name}>
-      {tile.camera ? (
-        <Video track={tile.camera} mirrored={tile.self} label={tile.name} of={tile.self ? undefined : { participant: tile.id, source: 'camera' }} />
-      ) : (
-        <div class="avatar" aria-label={t('meeting.cameraOff')} role="img">
-          <span aria-hidden="true">{initials(tile.name)}</span>
-        </div>
-      )}
-      <div class="tile-name">
-        {tile.micMuted && (
-          <span class="muted-icon" role="img" aria-label={t('meeting.muted')}>
-            <MicIcon off />
-          </span>
-        )}
-        <span>{tile.name}</span>
-        {tile.speaking && <span class="sr-only">, {t('meeting.speaking')}</span>}
-        {tile.quality && (
-          <span class={`quality ${tile.quality}`} role="img" aria-label={t(`quality.${tile.quality}`)} title={t(`quality.${tile.quality}`)}>
-            <SignalIcon bars={qualityBars[tile.quality]} />
-          </span>
-        )}
-      </div>
-    </li>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { fetchMe, getRoom, signInURL, type Me, type RoomInfo } from '../api';
 import { safeStorageGet, t } from '../i18n';
 import { capture, listDevices, problemMessage, stopStream, type DeviceProblem } from '../media';
 import type { InitialMedia } from '../session';
@@ -13,7 +14,9 @@ export interface JoinRequest {
 }
 
 // PreJoin lets people check their camera and microphone, pick devices and a
-// name, and choose to start muted, before anyone sees or hears them.
+// name, and choose to start muted, before anyone sees or hears them. A
+// signed-in user appears under their account's name, which the server
+// decides, so it is shown and not asked for.
 export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinRequest) => void }) {
   const [name, setName] = useState(safeStorageGet(nameKey) ?? '');
   const [nameMissing, setNameMissing] = useState(false);
@@ -26,6 +29,8 @@ export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinReques
   const [audioId, setAudioId] = useState<string | undefined>();
   const [videoId, setVideoId] = useState<string | undefined>();
   const [copied, setCopied] = useState(false);
+  const [me, setMe] = useState<Me | null>(null);
+  const [room, setRoom] = useState<RoomInfo | null>(null);
   const streamRef = useRef<MediaStream | null>(null);
   const handedOver = useRef(false);
 
@@ -43,6 +48,10 @@ export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinReques
   };
 
   useEffect(() => {
+    fetchMe().then(setMe, () => {});
+    // Only for the room's name: a room that does not exist is told by the
+    // join request, since some servers let people meet at any code.
+    getRoom(code).then(setRoom, () => {});
     void start();
     return () => {
       if (!handedOver.current) stopStream(streamRef.current);
@@ -52,15 +61,17 @@ export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinReques
   const audioTrack = stream?.getAudioTracks()[0];
   const videoTrack = stream?.getVideoTracks()[0];
 
+  const accountName = me?.signed_in && me.name ? me.name : null;
+
   const join = (e: Event) => {
     e.preventDefault();
-    const trimmed = name.trim();
+    const trimmed = accountName ?? name.trim();
     if (!trimmed) {
       setNameMissing(true);
       return;
     }
     try {
-      localStorage.setItem(nameKey, trimmed);
+      if (!accountName) localStorage.setItem(nameKey, trimmed);
     } catch {
       // the name is only remembered when storage is allowed
     }
@@ -93,7 +104,7 @@ export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinReques
     <main class="page prejoin">
       <h1>{t('prejoin.title')}</h1>
       <p class="room-line">
-        {t('prejoin.room', { code })}{' '}
+        {room?.name ? t('prejoin.roomNamed', { name: room.name, code }) : t('prejoin.room', { code })}{' '}
         <button type="button" class="link" onClick={copyLink}>
           {copied ? t('prejoin.linkCopied') : t('prejoin.copyLink')}
         </button>
@@ -141,23 +152,37 @@ export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinReques
               )}
             </div>
           )}
-          <label for="display-name">{t('prejoin.name')}</label>
-          <input
-            id="display-name"
-            value={name}
-            maxLength={64}
-            autocomplete="name"
-            required
-            aria-invalid={nameMissing}
-            aria-describedby="name-hint"
-            onInput={(e) => {
-              setName((e.target as HTMLInputElement).value);
-              setNameMissing(false);
-            }}
-          />
-          <p id="name-hint" class={nameMissing ? 'error' : 'hint'} role={nameMissing ? 'alert' : undefined}>
-            {nameMissing ? t('prejoin.nameMissing') : t('prejoin.nameHint')}
-          </p>
+          {accountName ? (
+            <p class="account-name">
+              {t('prejoin.joinAs')} <strong>{accountName}</strong>
+              <span class="hint block">{t('prejoin.accountNameHint')}</span>
+            </p>
+          ) : (
+            <>
+              <label for="display-name">{t('prejoin.name')}</label>
+              <input
+                id="display-name"
+                value={name}
+                maxLength={64}
+                autocomplete="name"
+                required
+                aria-invalid={nameMissing}
+                aria-describedby="name-hint"
+                onInput={(e) => {
+                  setName((e.target as HTMLInputElement).value);
+                  setNameMissing(false);
+                }}
+              />
+              <p id="name-hint" class={nameMissing ? 'error' : 'hint'} role={nameMissing ? 'alert' : undefined}>
+                {nameMissing ? t('prejoin.nameMissing') : t('prejoin.nameHint')}
+              </p>
+              {me?.sign_in_available && (
+                <p class="hint">
+                  {t('prejoin.haveAccount')} <a href={signInURL(location.pathname)}>{t('auth.signIn')}</a>
+                </p>
+              )}
+            </>
+          )}
           {devices.audio.length > 0 && (
             <>
               <label for="mic-select">{t('prejoin.microphone')}</label>

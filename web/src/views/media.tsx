@@ -71,18 +71,23 @@ export function useViewReport(session: MeetingSession) {
       clearTimeout(timer);
       timer = setTimeout(() => {
         const ratio = window.devicePixelRatio || 1;
-        const tracks: ViewedTrack[] = [];
+        // A video shown twice (a pinned camera, on the stage and in its
+        // tile) is reported once, at its larger size.
+        const tracks = new Map<string, ViewedTrack>();
         for (const v of videos()) {
           const box = v.getBoundingClientRect();
           if (box.width === 0 || box.height === 0) continue;
-          tracks.push({
+          const seen: ViewedTrack = {
             participant: v.dataset.participant!,
             source: v.dataset.source as Source,
             width: Math.round(box.width * ratio),
             height: Math.round(box.height * ratio),
-          });
+          };
+          const key = `${seen.participant}/${seen.source}`;
+          const other = tracks.get(key);
+          if (!other || other.height < seen.height) tracks.set(key, seen);
         }
-        session.setView(tracks);
+        session.setView([...tracks.values()]);
       }, 200);
     };
     const sizes = new ResizeObserver(report);

@@ -1,0 +1,99 @@
+// Calls to the REST API (/api/v1, described at /api/v1/openapi.json). Its
+// errors are {error, message}; they come back here as ApiError, so that the
+// views can say what happened and what to do.
+
+import type { Access, Publishing, Role } from './protocol';
+
+export interface Me {
+  signed_in: boolean;
+  sign_in_available: boolean; // whether this server has sign-in at all
+  id?: string;
+  name?: string;
+  email?: string;
+  may_create_rooms: boolean;
+}
+
+export interface RoomInfo {
+  code: string;
+  name: string;
+  path: string;
+  access: Access;
+  max_participants: number;
+  publishing: Publishing;
+  role?: Role; // the caller's
+  created_at: string;
+}
+
+export interface JoinGrant {
+  token: string;
+  room: RoomInfo;
+  name: string; // the name the meeting will show
+  enter: 'enter' | 'wait';
+}
+
+// ApiError is a refusal from the API, or connection_lost when it could not
+// be reached. retryAfter (seconds) comes with rate_limited.
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError('connection_lost', '');
+  }
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const retry = Number(res.headers.get('Retry-After'));
+    throw new ApiError(data.error ?? 'internal', data.message ?? '', res.status, retry > 0 ? retry : undefined);
+  }
+  return data as T;
+}
+
+// The signed-in state does not change while a page lives (signing in and
+// out are page navigations), so one answer serves every view.
+let me: Promise<Me> | null = null;
+
+export function fetchMe(): Promise<Me> {
+  me ??= call<Me>('GET', '/api/v1/me').catch((err) => {
+    me = null; // try again next time
+    throw err;
+  });
+  return me;
+}
+
+export async function recentRooms(): Promise<RoomInfo[]> {
+  return (await call<{ rooms: RoomInfo[] }>('GET', '/api/v1/rooms')).rooms;
+}
+
+export function createRoom(name?: string): Promise<RoomInfo> {
+  return call<RoomInfo>('POST', '/api/v1/rooms', name ? { name } : undefined);
+}
+
+export function getRoom(code: string): Promise<RoomInfo> {
+  return call<RoomInfo>('GET', `/api/v1/rooms/${encodeURIComponent(code)}`);
+}
+
+// requestJoin asks for the join token that the signalling join carries: the
+// server checks there who we are and whether we may come.
+export function requestJoin(code: string, name: string): Promise<JoinGrant> {
+  return call<JoinGrant>('POST', `/api/v1/rooms/${encodeURIComponent(code)}/join`, { name });
+}
+
+// signInURL sends the browser to the identity provider and back to path.
+export function signInURL(path: string): string {
+  return `/auth/login?next=${encodeURIComponent(path)}`;
+}
