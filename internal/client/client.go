@@ -725,3 +725,8 @@ type RefusedError struct {
 func (e *RefusedError) Error() string {
 	return fmt.Sprintf("refused (%d %s): %s", e.Status, e.Code, e.Message)
 }
+
+// RaiseHand raises or lowers the participant's hand.
+func (c *Client) RaiseHand(ctx context.Context, raised bool) error {
+	return c.SendMessage(ctx, &protocol.Hand{Raised: raised})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/visio-meet/visio/internal/protocol"
 	"github.com/visio-meet/visio/internal/room"
@@ -119,8 +120,9 @@ func (p *Participant) Moderate(ctx context.Context, a *protocol.Moderate) error 
 		p.log.Info("participant removed", "target", target.id, "ban", a.Ban)
 	case protocol.ActionRole:
 		wasHost := target.identity.Role.IsHost()
+		before := target.infoLocked()
 		target.identity.Role = room.Role(a.Role)
-		m.broadcastLocked(nil, &protocol.ParticipantUpdated{Participant: target.infoLocked()})
+		target.announceIfChangedLocked(before)
 		if target.identity.Role.IsHost() && !wasHost && len(m.lobby) > 0 {
 			target.sink.Send(m.lobbyLocked(false))
 		}
@@ -128,6 +130,15 @@ func (p *Participant) Moderate(ctx context.Context, a *protocol.Moderate) error 
 	case protocol.ActionPin:
 		m.pinned = ParticipantID(a.Participant)
 		m.broadcastLocked(nil, m.roomLocked())
+	case protocol.ActionHand:
+		for _, o := range m.participants {
+			if (target == nil || o == target) && !o.handRaisedAt.IsZero() {
+				before := o.infoLocked()
+				o.handRaisedAt = time.Time{}
+				o.announceIfChangedLocked(before)
+				o.sink.Send(by)
+			}
+		}
 	case protocol.ActionEnd:
 		p.log.Info("meeting ended by a host")
 		m.endLocked()

@@ -43,6 +43,7 @@ type Participant struct {
 	quality       protocol.Quality                     // the connection's rating; "" before one
 	qualityRising protocol.Quality                     // a better rating seen once, not yet shown
 	admitted      bool                                 // in the meeting, not waiting in the lobby
+	handRaisedAt  time.Time                            // zero while the hand is down
 	left          bool
 }
 
@@ -70,8 +71,12 @@ func (p *Participant) infoLocked() protocol.Participant {
 		tracks = append(tracks, protocol.Track{Source: src, Muted: p.mutedLocked(src)})
 	}
 	slices.SortFunc(tracks, func(a, b protocol.Track) int { return cmp.Compare(a.Source, b.Source) })
-	return protocol.Participant{ID: string(p.id), Name: p.name, Tracks: tracks,
+	info := protocol.Participant{ID: string(p.id), Name: p.name, Tracks: tracks,
 		Role: string(p.identity.Role), SignedIn: p.identity.SignedIn}
+	if !p.handRaisedAt.IsZero() {
+		info.HandRaisedAt = p.handRaisedAt.UnixMilli()
+	}
+	return info
 }
 
 func (p *Participant) mutedLocked(src protocol.Source) bool {
@@ -213,7 +218,7 @@ func (p *Participant) subscribeLocked(t *sfu.UpTrack) {
 
 func (p *Participant) announceIfChangedLocked(before protocol.Participant) {
 	after := p.infoLocked()
-	if slices.Equal(before.Tracks, after.Tracks) {
+	if slices.Equal(before.Tracks, after.Tracks) && before.HandRaisedAt == after.HandRaisedAt && before.Role == after.Role {
 		return
 	}
 	p.meeting.broadcastLocked(nil, &protocol.ParticipantUpdated{Participant: after})
@@ -243,6 +248,25 @@ func (p *Participant) SetMuted(src protocol.Source, muted bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: no %s track is declared", ErrInvalidTracks, src)
+}
+
+// SetHand raises or lowers the participant's hand, and tells everyone.
+func (p *Participant) SetHand(raised bool) error {
+	m := p.meeting
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := p.inLocked(); err != nil {
+		return err
+	}
+	before := p.infoLocked()
+	switch {
+	case raised && p.handRaisedAt.IsZero():
+		p.handRaisedAt = time.Now()
+	case !raised:
+		p.handRaisedAt = time.Time{}
+	}
+	p.announceIfChangedLocked(before)
+	return nil
 }
 
 // ErrNothingToWatch is returned by Watch when nobody publishes what a

@@ -92,6 +92,7 @@ var clientMessages = map[string]func() Message{
 	"resume":    func() Message { return &Resume{} },
 	"restart":   func() Message { return &Restart{} },
 	"leave":     func() Message { return &Leave{} },
+	"hand":      func() Message { return &Hand{} },
 	// hosts
 	"admit":         func() Message { return &Admit{} },
 	"deny":          func() Message { return &Deny{} },

@@ -149,6 +149,9 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"moderate","action":"role","participant":"p1","role":"administrator"}`,
 		`{"type":"moderate","action":"pin"}`,
 		`{"type":"moderate","action":"end"}`,
+		`{"type":"hand","raised":true}`,
+		`{"type":"moderate","action":"lower_hand","participant":"p1"}`,
+		`{"type":"moderate","action":"lower_hand"}`,
 		`{"type":"room_settings","access":"trusted","max_participants":50,"publishing":{"microphone":true,"camera":true,"screen":false}}`,
 	}
 	for _, s := range seeds {

@@ -22,13 +22,14 @@ type AdmitAll struct{}
 
 // Moderation actions.
 const (
-	ActionMute    = "mute"     // a participant's source (microphone by default)
-	ActionMuteAll = "mute_all" // every microphone but the hosts'
-	ActionStop    = "stop"     // a participant's camera or screen share
-	ActionRemove  = "remove"   // out of the meeting; Ban keeps them out of the room
-	ActionRole    = "role"     // make a signed-in participant an administrator, or a member again
-	ActionPin     = "pin"      // show a participant large for everyone; no participant unpins
-	ActionEnd     = "end"      // end the meeting for all
+	ActionMute    = "mute"       // a participant's source (microphone by default)
+	ActionMuteAll = "mute_all"   // every microphone but the hosts'
+	ActionStop    = "stop"       // a participant's camera or screen share
+	ActionRemove  = "remove"     // out of the meeting; Ban keeps them out of the room
+	ActionRole    = "role"       // make a signed-in participant an administrator, or a member again
+	ActionPin     = "pin"        // show a participant large for everyone; no participant unpins
+	ActionHand    = "lower_hand" // lower a participant's raised hand; no participant lowers every hand
+	ActionEnd     = "end"        // end the meeting for all
 )
 
 // Moderate is a host's action on the meeting or one participant in it.
@@ -141,9 +142,9 @@ func (m *Moderate) validate() error {
 	switch m.Action {
 	case ActionMuteAll, ActionEnd:
 		return nil
-	case ActionPin:
+	case ActionPin, ActionHand:
 		if m.Participant == "" {
-			return nil // unpin
+			return nil // unpin, or every hand
 		}
 	case ActionMute:
 		if m.Source == "" {
@@ -162,7 +163,7 @@ func (m *Moderate) validate() error {
 		}
 	case ActionRemove:
 	default:
-		return fmt.Errorf("action %.20q is not one of mute, mute_all, stop, remove, role, pin, end", m.Action)
+		return fmt.Errorf("action %.20q is not one of mute, mute_all, stop, remove, role, pin, lower_hand, end", m.Action)
 	}
 	return validParticipant(m.Participant)
 }

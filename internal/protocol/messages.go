@@ -141,6 +141,11 @@ type Resume struct {
 // network change.
 type Restart struct{}
 
+// Hand raises or lowers the participant's hand.
+type Hand struct {
+	Raised bool `json:"raised"`
+}
+
 // Leave ends the session on purpose.
 type Leave struct{}
 
@@ -169,6 +174,9 @@ func (Resume) MessageType() string { return "resume" }
 func (Restart) MessageType() string { return "restart" }
 
 // MessageType implements Message.
+func (Hand) MessageType() string { return "hand" }
+
+// MessageType implements Message.
 func (Leave) MessageType() string { return "leave" }
 
 // ---- server to client ----
@@ -188,6 +196,9 @@ type Participant struct {
 	// member), or empty for someone without one.
 	Role     string `json:"role,omitempty"`
 	SignedIn bool   `json:"signed_in"`
+	// HandRaisedAt is when they raised their hand, in milliseconds since
+	// 1970 (hands are shown in that order); absent when it is down.
+	HandRaisedAt int64 `json:"hand_raised_at,omitempty"`
 }
 
 // Welcome answers Join: who you are, and who is already there.

@@ -282,3 +282,51 @@ func TestOnlyHostsModerate(t *testing.T) {
 		t.Fatal("a refused action changed the meeting")
 	}
 }
+
+func TestHandsAreShownInOrderAndHostsLowerThem(t *testing.T) {
+	srv := signInServer(t)
+	ctx := testContext(t)
+	owner := srv.signedIn(t, "dwho")
+	code := owner.newRoom("public")
+	host := owner.join(ctx, code)
+	alix := srv.guest(t, "Alix").join(ctx, code)
+	bea := srv.guest(t, "Béa").join(ctx, code)
+	raisedAt := func(s client.State, c *client.Client) int64 { return s.Others[c.ID()].HandRaisedAt }
+
+	for _, c := range []*client.Client{bea, alix} { // Béa first
+		if err := c.RaiseHand(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		waitState(t, ctx, host, "the host sees the hand", func(s client.State) bool { return raisedAt(s, c) != 0 })
+	}
+	if s := host.State(); raisedAt(s, bea) > raisedAt(s, alix) {
+		t.Fatalf("Béa raised her hand first, yet her time is later: %d > %d", raisedAt(s, bea), raisedAt(s, alix))
+	}
+	// Raising it again keeps one's place.
+	first := raisedAt(host.State(), bea)
+	if err := bea.RaiseHand(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	// A participant lowers only their own; a host lowers anyone's.
+	if err := alix.Moderate(ctx, protocol.Moderate{Action: protocol.ActionHand, Participant: bea.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ctx, alix, "a participant may not lower another's hand", func(s client.State) bool {
+		return len(s.Errors) == 1 && s.Errors[0].Code == protocol.CodeForbidden
+	})
+	if got := raisedAt(host.State(), bea); got != first {
+		t.Fatalf("Béa's hand moved: %d, was %d", got, first)
+	}
+	if err := host.Moderate(ctx, protocol.Moderate{Action: protocol.ActionHand, Participant: bea.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ctx, host, "Béa's hand is lowered", func(s client.State) bool { return raisedAt(s, bea) == 0 && raisedAt(s, alix) != 0 })
+	waitState(t, ctx, bea, "Béa is told who lowered it", func(s client.State) bool {
+		return len(s.Moderated) == 1 && s.Moderated[0].Action == protocol.ActionHand && s.Moderated[0].By == "Doctor Who"
+	})
+	// Lowering every hand.
+	if err := host.Moderate(ctx, protocol.Moderate{Action: protocol.ActionHand}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ctx, host, "every hand is down", func(s client.State) bool { return raisedAt(s, alix) == 0 })
+}

@@ -311,6 +311,10 @@ func (s *session) handle(ctx context.Context, msg protocol.Message) *protocol.Er
 		if err := p.RestartICE(); err != nil {
 			return mediaError(err)
 		}
+	case *protocol.Hand:
+		if err := p.SetHand(m.Raised); err != nil {
+			return mediaError(err)
+		}
 	case *protocol.Admit:
 		return hostError(p.Admit(meeting.ParticipantID(m.Participant)))
 	case *protocol.AdmitAll:

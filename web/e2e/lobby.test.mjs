@@ -183,6 +183,31 @@ test('a host mutes every microphone: the others see their own muted, and the hos
   for (const page of [doctor, ...guests]) await page.context().close();
 });
 
+test('raised hands show in the order they were raised, and a host lowers them all', async () => {
+  const { page: doctor, link } = await host('Doctor Who');
+  const [amy, rory] = [await join(browser, link, 'Amy'), await join(browser, link, 'Rory')];
+  for (const [page, name, rank] of [[rory, 'Rory', 1], [amy, 'Amy', 2]]) {
+    const hand = page.getByRole('toolbar').getByRole('button', { name: 'Lever la main', exact: true });
+    await hand.click();
+    await eventually(async () => (await hand.getAttribute('aria-pressed')) === 'true', { message: `${name}'s hand button is not pressed` });
+    await tile(doctor, name).getByRole('img', { name: `Main levée (${rank})` }).waitFor({ timeout: 10000 });
+  }
+  await doctor.locator('[aria-live]').filter({ hasText: 'Amy lève la main.' }).waitFor({ state: 'attached' });
+  const panel = await openPanel(doctor, 'Participants', /^Participants \(3\)/);
+  const names = await panel.locator('.person-name').allTextContents();
+  assert.deepEqual(names.slice(0, 2), ['Rory', 'Amy'], `raised hands first, in order: ${names}`);
+  await shot(doctor, 'lobby-15-hands');
+
+  await panel.getByRole('button', { name: 'Baisser toutes les mains' }).click();
+  for (const page of [amy, rory]) {
+    await page.getByRole('alert').filter({ hasText: 'Doctor Who a baissé votre main' }).waitFor();
+    const hand = page.getByRole('toolbar').getByRole('button', { name: 'Lever la main', exact: true });
+    await eventually(async () => (await hand.getAttribute('aria-pressed')) === 'false', { message: 'a lowered hand still shows raised' });
+  }
+  assert.equal(await doctor.getByRole('img', { name: /^Main levée/ }).count(), 0, 'a hand still shows on the host\'s page');
+  for (const page of [doctor, amy, rory]) await page.context().close();
+});
+
 test('a pinned participant is shown large to everyone, and a camera the room forbids goes off with the reason', async () => {
   const { page: doctor, link } = await host('Doctor Who');
   const amy = await join(browser, link, 'Amy');

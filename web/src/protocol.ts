@@ -13,7 +13,7 @@ export interface Track { source: Source; muted: boolean }
 // Role is a participant's standing in the room; owners and administrators
 // are its hosts. Guests and people without a membership have none.
 export type Role = 'owner' | 'administrator' | 'member';
-export interface Participant { id: string; name: string; tracks: Track[]; role?: Role; signed_in?: boolean }
+export interface Participant { id: string; name: string; tracks: Track[]; role?: Role; signed_in?: boolean; hand_raised_at?: number }
 
 export type Access = 'public' | 'trusted' | 'restricted';
 // Publishing says what participants who are not hosts may send.
@@ -21,7 +21,7 @@ export interface Publishing { microphone: boolean; camera: boolean; screen: bool
 // Visitor is someone waiting in the lobby.
 export interface Visitor { id: string; name: string; signed_in: boolean }
 
-export type ModerateAction = 'mute' | 'mute_all' | 'stop' | 'remove' | 'role' | 'pin' | 'end';
+export type ModerateAction = 'mute' | 'mute_all' | 'stop' | 'remove' | 'role' | 'pin' | 'lower_hand' | 'end';
 export interface Moderate {
   type: 'moderate';
   action: ModerateAction;
@@ -43,6 +43,7 @@ export interface OfferedTrack { mid: string; participant: string; source: Source
 
 export type ClientMessage =
   | { type: 'join'; room: string; name: string; token: string }
+  | { type: 'hand'; raised: boolean }
   | { type: 'publish'; sdp?: string; tracks: TrackDeclaration[] }
   | { type: 'answer'; sdp: string }
   | { type: 'candidate'; target: Target; candidate: RTCIceCandidateInit }
@@ -94,7 +95,7 @@ export type ServerMessage =
   | { type: 'quality'; participants: Record<string, Quality> }
   | { type: 'waiting'; room: string }
   | { type: 'lobby'; waiting: Visitor[]; knock?: boolean }
-  | { type: 'moderated'; action: 'mute' | 'stop'; source: Source; by: string }
+  | { type: 'moderated'; action: 'mute' | 'stop' | 'lower_hand'; source: Source; by: string }
   | ({ type: 'room' } & RoomRules)
   | { type: 'bye'; reason: LeaveReason }
   | { type: 'error'; code: ErrorCode; message: string; request?: string };

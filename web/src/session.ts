@@ -51,6 +51,13 @@ export interface Knocks {
 // hosts.
 export type Governed = 'microphone' | 'camera' | 'screen';
 
+// handRanks gives each raised hand its place, 1 for the first raised.
+export function handRanks(people: (Participant | null | undefined)[]): Map<string, number> {
+  const raised = people.filter((p): p is Participant => !!p?.hand_raised_at);
+  raised.sort((a, b) => a.hand_raised_at! - b.hand_raised_at!);
+  return new Map(raised.map((p, i) => [p.id, i + 1]));
+}
+
 export function isHost(p: Participant | null | undefined): boolean {
   return p?.role === 'owner' || p?.role === 'administrator';
 }
@@ -552,10 +559,12 @@ export class MeetingSession {
 
   // obeyModeration does what a host did to us, as if the user had, and
   // says who did it.
-  private async obeyModeration(action: 'mute' | 'stop', source: Source, by: string) {
+  private async obeyModeration(action: 'mute' | 'stop' | 'lower_hand', source: Source, by: string) {
     // The server leaves by empty when the rules changed through the REST API.
     const notice = (key: MessageKey, anonymous: MessageKey) => this.notify(by ? key : anonymous, { name: by });
-    if (source === 'microphone') {
+    if (action === 'lower_hand') {
+      notice('moderated.hand', 'moderated.handAnonymous'); // the server lowered it already
+    } else if (source === 'microphone') {
       this.setMicrophoneMuted(true, { redeclare: action === 'stop' });
       notice('moderated.microphone', 'moderated.microphoneAnonymous');
     } else if (source === 'camera' && action === 'stop') {
@@ -571,6 +580,12 @@ export class MeetingSession {
   private notify(key: MessageKey, params?: Record<string, string>) {
     this.state.notice = { key, params, seq: ++this.noticeSeq };
     this.emit();
+  }
+
+  // setHand raises or lowers our hand; everyone sees it, in the order
+  // hands were raised.
+  setHand(raised: boolean) {
+    this.send({ type: 'hand', raised });
   }
 
   admit(participant: string) {

@@ -1,7 +1,7 @@
 import { t, type MessageKey } from '../i18n';
 import { capture, captureScreen } from '../media';
 import { isHost, type Governed, type MeetingSession } from '../session';
-import { CameraIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
+import { CameraIcon, HandIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
 import { LobbyButton } from './Lobby';
 import { participantsPanelId } from './Participants';
 
@@ -77,6 +77,7 @@ export function Controls({
     }
   };
 
+  const handUp = !!s.self?.hand_raised_at;
   const micLabel = s.micMuted ? t('meeting.micOff') : t('meeting.micOn');
   const camLabel = s.cameraOn ? t('meeting.camOn') : t('meeting.camOff');
   const shareLabel = s.sharing ? t('meeting.shareStop') : t('meeting.shareStart');
@@ -122,6 +123,16 @@ export function Controls({
               <ScreenIcon />
             </button>
           )}
+          <button
+            type="button"
+            class={`round ${handUp ? 'active' : ''}`}
+            aria-pressed={handUp}
+            aria-label={t('meeting.raiseHand')}
+            title={handUp ? t('meeting.lowerHand') : t('meeting.raiseHand')}
+            onClick={() => session.setHand(!handUp)}
+          >
+            <HandIcon />
+          </button>
           <button type="button" class="round danger" aria-label={t('meeting.leave')} title={t('meeting.leave')} onClick={() => session.leave()}>
             <LeaveIcon />
           </button>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
 import type { Participant } from '../protocol';
-import { isHost, type MeetingSession, type RemoteMedia } from '../session';
+import { handRanks, isHost, type MeetingSession, type RemoteMedia } from '../session';
 import { Audio, Video, useViewReport } from './media';
 import { Controls, type PanelName } from './Controls';
 import { LobbyPanel } from './Lobby';
@@ -44,6 +44,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [knockers, setKnockers] = useState<string[]>([]); // shown in the knock banner
   const known = useRef(new Map<string, string>(s.others.map((p) => [p.id, p.name])));
+  const raised = useRef(new Set<string>(s.others.filter((p) => p.hand_raised_at).map((p) => p.id)));
   const saving = useRef(false); // the settings dialog sent new rules
   const body = useViewReport(session);
   const host = isHost(s.self);
@@ -62,6 +63,9 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
     for (const [id, name] of now) if (!known.current.has(id)) setAnnouncement(t('meeting.joined', { name }));
     for (const [id, name] of known.current) if (!now.has(id)) setAnnouncement(t('meeting.left', { name }));
     known.current = now;
+    // And who raises a hand.
+    for (const p of s.others) if (p.hand_raised_at && !raised.current.has(p.id)) setAnnouncement(t('meeting.handRaised', { name: p.name }));
+    raised.current = new Set(s.others.filter((p) => p.hand_raised_at).map((p) => p.id));
   }, [s.others]);
 
   // A knock (the button rings it) is announced, and shown until answered.
@@ -114,6 +118,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
 
   const self = s.self;
   const nameOf = (id: string) => (id === self?.id ? self.name : s.others.find((p) => p.id === id)?.name);
+  const hands = handRanks([self, ...s.others]);
   const tiles: TileModel[] = [];
   const screens: StageModel[] = [];
   const cameras = new Map<string, MediaStreamTrack | undefined>();
@@ -127,6 +132,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       speaking: s.speakers.speaking.includes(self.id),
       active: false,
       quality: s.quality[self.id],
+      hand: hands.get(self.id),
     });
     cameras.set(self.id, s.local.camera);
     if (s.local.screen) screens.push({ id: self.id, name: self.name, self: true, source: 'screen', track: s.local.screen });
@@ -145,6 +151,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       speaking: s.speakers.speaking.includes(p.id),
       active: s.speakers.active === p.id && s.others.length > 1,
       quality: s.quality[p.id],
+      hand: hands.get(p.id),
     });
     cameras.set(p.id, camera);
     if (published(p, 'screen') && media.screen) screens.push({ id: p.id, name: p.name, self: false, source: 'screen', track: media.screen });

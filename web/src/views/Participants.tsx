@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
 import type { Participant } from '../protocol';
-import { isHost, type MeetingSession } from '../session';
+import { handRanks, isHost, type MeetingSession } from '../session';
 import { Confirm } from './Dialog';
 import { CameraIcon, MicIcon } from './icons';
 import { Panel } from './Panel';
@@ -52,10 +52,15 @@ export function ParticipantsPanel({ session, onClose }: { session: MeetingSessio
   if (s.self) people.push({ p: s.self, self: true, micOn: !s.micMuted && !!s.local.microphone, cameraOn: s.cameraOn, sharing: s.sharing });
   for (const p of s.others) people.push({ p, self: false, micOn: live(p, 'microphone'), cameraOn: live(p, 'camera'), sharing: live(p, 'screen') });
 
+  // Raised hands first, in the order they were raised.
+  const hands = handRanks(people.map((person) => person.p));
+  people.sort((a, b) => (hands.get(a.p.id) ?? Infinity) - (hands.get(b.p.id) ?? Infinity));
+
   const actionsFor = (person: Person): Action[] => {
     const { p } = person;
     const id = p.id;
     const out: Action[] = [];
+    if (hands.has(id)) out.push({ label: 'people.lowerHand', run: () => session.moderate({ action: 'lower_hand', participant: id }) });
     if (!person.self) {
       if (person.micOn) out.push({ label: 'people.mute', run: () => session.moderate({ action: 'mute', participant: id, source: 'microphone' }) });
       if (person.cameraOn) out.push({ label: 'people.stopCamera', run: () => session.moderate({ action: 'stop', participant: id, source: 'camera' }) });
@@ -97,6 +102,11 @@ export function ParticipantsPanel({ session, onClose }: { session: MeetingSessio
           >
             {t('people.muteAll')}
           </button>
+          {hands.size > 0 && (
+            <button type="button" onClick={() => session.moderate({ action: 'lower_hand' })}>
+              {t('people.lowerHands')}
+            </button>
+          )}
           <button
             type="button"
             class="danger-outline"
@@ -118,6 +128,7 @@ export function ParticipantsPanel({ session, onClose }: { session: MeetingSessio
               {p.role && roleKey[p.role] && <span class="badge role">{t(roleKey[p.role]!)}</span>}
               {!p.signed_in && <span class="badge">{t('people.guest')}</span>}
               {pinned === p.id && <span class="badge pinned">{t('people.pinned')}</span>}
+              {hands.has(p.id) && <span class="badge hand">{t('people.hand', { rank: String(hands.get(p.id)) })}</span>}
               <span class="person-state">
                 <span role="img" aria-label={person.micOn ? t('people.micOn') : t('meeting.muted')} class={person.micOn ? '' : 'off'}>
                   <MicIcon off={!person.micOn} />

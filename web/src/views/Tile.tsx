@@ -1,7 +1,7 @@
 import { t } from '../i18n';
 import type { Quality } from '../protocol';
 import { Video } from './media';
-import { MicIcon, SignalIcon } from './icons';
+import { HandIcon, MicIcon, SignalIcon } from './icons';
 
 export interface TileModel {
   id: string;
@@ -12,6 +12,7 @@ export interface TileModel {
   speaking: boolean;
   active: boolean;
   quality?: Quality;
+  hand?: number; // the place of their raised hand
 }
 
 const qualityBars = { good: 3, fair: 2, poor: 1 } as const;
@@ -47,6 +48,12 @@ export function Tile({ tile }: { tile: TileModel }) {
         {tile.micMuted && (
           <span class="muted-icon" role="img" aria-label={t('meeting.muted')}>
             <MicIcon off />
+          </span>
+        )}
+        {tile.hand && (
+          <span class="hand" role="img" aria-label={t('people.hand', { rank: String(tile.hand) })} title={t('people.hand', { rank: String(tile.hand) })}>
+            <HandIcon size={16} />
+            {tile.hand}
           </span>
         )}
         <span>{tile.name}</span>

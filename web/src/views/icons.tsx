@@ -51,3 +51,12 @@ export function SignalIcon({ bars }: { bars: 1 | 2 | 3 }) {
     </svg>
   );
 }
+
+export function HandIcon({ size = 24 }: { size?: number }) {
+  return (
+    <svg {...svg} width={size} height={size}>
+      <path d="M18 11V6a2 2 0 0 0-4 0v5M14 10V4a2 2 0 0 0-4 0v6M10 10.5V6a2 2 0 0 0-4 0v8" />
+      <path d="M18 8a2 2 0 0 1 4 0v6a8 8 0 0 1-8 8h-2c-2.8 0-4.5-.9-6-2.4l-3.6-3.6a2 2 0 0 1 2.8-2.8L6 14" />
+    </svg>
+  );
+}
