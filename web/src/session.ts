@@ -143,6 +143,8 @@ export class MeetingSession {
     private room: string,
     private name: string,
     private initial: InitialMedia,
+    // Where nobody can sign in, everyone is a guest: not worth a badge.
+    readonly signInAvailable = true,
   ) {
     this.connect();
   }

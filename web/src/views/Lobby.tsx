@@ -58,7 +58,7 @@ export function LobbyPanel({ session, onClose }: { session: MeetingSession; onCl
             {waiting.map((v) => (
               <li key={v.id} class="person">
                 <span class="person-name">{v.name}</span>
-                {!v.signed_in && <span class="badge">{t('people.guestLower')}</span>}
+                {!v.signed_in && session.signInAvailable && <span class="badge">{t('people.guestLower')}</span>}
                 <div class="row person-actions">
                   <button type="button" class="small light-primary" aria-label={t('people.actionFor', { action: t('lobby.admit'), name: v.name })} onClick={() => session.admit(v.id)}>
                     {t('lobby.admit')}

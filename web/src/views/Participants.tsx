@@ -126,7 +126,7 @@ export function ParticipantsPanel({ session, onClose }: { session: MeetingSessio
             <li key={p.id} class="person" data-participant={p.id}>
               <span class="person-name">{name}</span>
               {p.role && roleKey[p.role] && <span class="badge role">{t(roleKey[p.role]!)}</span>}
-              {!p.signed_in && <span class="badge">{t('people.guest')}</span>}
+              {!p.signed_in && session.signInAvailable && <span class="badge">{t('people.guest')}</span>}
               {pinned === p.id && <span class="badge pinned">{t('people.pinned')}</span>}
               {hands.has(p.id) && <span class="badge hand">{t('people.hand', { rank: String(hands.get(p.id)) })}</span>}
               <span class="person-state">

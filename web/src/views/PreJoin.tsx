@@ -11,6 +11,7 @@ const nameKey = 'visio.name';
 export interface JoinRequest {
   name: string;
   media: InitialMedia;
+  signInAvailable: boolean; // whether people can sign in here at all
 }
 
 // PreJoin lets people check their camera and microphone, pick devices and a
@@ -79,6 +80,7 @@ export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinReques
     if (videoTrack && !camOn) videoTrack.stop();
     onJoin({
       name: trimmed,
+      signInAvailable: !!me?.sign_in_available,
       media: { microphone: audioTrack, camera: camOn ? videoTrack : undefined, micMuted: !micOn, cameraOn: camOn && !!videoTrack },
     });
   };

@@ -31,7 +31,7 @@ export function Room({ code }: { code: string }) {
   });
 
   if (!session) {
-    return <PreJoin code={code} onJoin={(r: JoinRequest) => setSession(new MeetingSession(code, r.name, r.media))} />;
+    return <PreJoin code={code} onJoin={(r: JoinRequest) => setSession(new MeetingSession(code, r.name, r.media, r.signInAvailable))} />;
   }
   const { ended, self, waiting } = session.state;
   if (ended) return <Ended ended={ended} wasIn={self !== null} onRejoin={() => setSession(null)} />;
