@@ -28,6 +28,7 @@ type Config struct {
 	HTTP struct {
 		Addr           string
 		AllowedOrigins []string
+		TrustedProxies []string
 		TLSCert        string
 		TLSKey         string
 	}
@@ -147,6 +148,8 @@ func settings() []setting {
 			func(c *Config) *bool { return &c.Rooms.AllowUnregistered }),
 		stringSetting("database.url", "Where rooms, members and sessions are kept: sqlite:PATH (the default, a file beside the server) or postgres://USER:PASSWORD@HOST/DB for large installs and clusters. The password is never logged.",
 			func(c *Config) *string { return &c.Database.URL }, checkDatabaseURL),
+		listSetting("http.trusted_proxies", "Addresses or networks (CIDR) of the reverse proxies in front of Visio, whose X-Forwarded-For header says who the client is; the per-address limits then count clients, not the proxy.",
+			func(c *Config) *[]string { return &c.HTTP.TrustedProxies }, checkPrefix),
 		intSetting("limits.joins_per_minute", "Requests to join a meeting (each knock on a lobby among them) accepted per minute from one address, in bursts of as many; 0 turns the limit off. People behind one NAT share an address.",
 			func(c *Config) *int { return &c.Limits.JoinsPerMinute }, 0, 1000000),
 		intSetting("limits.logins_per_minute", "Sign-in attempts accepted per minute from one address, in bursts of as many; 0 turns the limit off.",
@@ -188,6 +191,7 @@ func Default() *Config {
 	c := &Config{}
 	c.HTTP.Addr = "127.0.0.1:8080"
 	c.HTTP.AllowedOrigins = []string{}
+	c.HTTP.TrustedProxies = []string{}
 	c.Media.UDPPort = 7882
 	c.Media.TCPPort = 7881
 	c.Media.PublicIPs = []string{}
@@ -511,6 +515,22 @@ func boolSetting(key, help string, field func(*Config) *bool) setting {
 			return nil
 		},
 	}
+}
+
+func checkPrefix(v string) error {
+	if _, err := ParsePrefix(v); err != nil {
+		return fmt.Errorf("%q is not an IP address or a network such as 10.0.0.0/8", v)
+	}
+	return nil
+}
+
+// ParsePrefix reads an address (a network of one) or a CIDR network.
+func ParsePrefix(v string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(v); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(v)
+	return p.Masked(), err
 }
 
 func checkDatabaseURL(v string) error {

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +39,10 @@ type Config struct {
 	// JoinsPerMinute and LoginsPerMinute limit each client address; 0
 	// turns a limit off.
 	JoinsPerMinute, LoginsPerMinute int
-	Log                             *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client.
+	TrustedProxies []netip.Prefix
+	Log            *slog.Logger
 }
 
 // API serves /api/v1.
@@ -124,7 +127,7 @@ func (a *API) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter
 	if l == nil {
 		return true
 	}
-	wait, ok := l.Allow(clientAddress(r), a.now())
+	wait, ok := l.Allow(clientAddress(r, a.cfg.TrustedProxies), a.now())
 	if ok {
 		return true
 	}
@@ -135,15 +138,40 @@ func (a *API) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter
 	return false
 }
 
-// clientAddress is the peer's IP address. Behind a reverse proxy every
-// client shares its address; a proxy that rate-limits itself is then the
-// place for finer limits.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientAddress is the client's IP address: the peer's, or, when the peer
+// is a trusted proxy, the nearest address in X-Forwarded-For that is not a
+// trusted proxy (farther ones could have been written by the client).
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	addr := peer.Addr().Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(addr) {
+		return addr.String()
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed entry: what is before it cannot be trusted
+		}
+		if addr = hop.Unmap(); !isTrusted(addr) {
+			break
+		}
+	}
+	return addr.String()
 }
 
 // apiError is an error answer.

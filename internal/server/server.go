@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,7 +145,8 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	sig := signal.NewHandler(meetings, scfg, log)
 	api := restapi.New(restapi.Config{Store: st, Auth: auth, Meetings: meetings, JoinTokens: joinTokens,
 		AllowUnregistered: cfg.Rooms.AllowUnregistered, CookieSecure: cookieSecure(cfg),
-		JoinsPerMinute: cfg.Limits.JoinsPerMinute, LoginsPerMinute: cfg.Limits.LoginsPerMinute, Log: log})
+		JoinsPerMinute: cfg.Limits.JoinsPerMinute, LoginsPerMinute: cfg.Limits.LoginsPerMinute,
+		TrustedProxies: trustedProxies(cfg), Log: log})
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -187,6 +189,18 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		log.Info("TURN is serving", "udp_port", udp, "tcp_port", tcp, "tls_port", tlsPort)
 	}
 	return s, nil
+}
+
+// trustedProxies reads http.trusted_proxies, which the configuration has
+// checked.
+func trustedProxies(cfg *config.Config) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(cfg.HTTP.TrustedProxies))
+	for _, v := range cfg.HTTP.TrustedProxies {
+		if p, err := config.ParsePrefix(v); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // identityConfig is the sign-in part of the configuration.
