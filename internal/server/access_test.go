@@ -253,6 +253,8 @@ func TestMuteAllMutesEveryMicrophoneButTheHosts(t *testing.T) {
 	}
 }
 
+// Guests, signed-in non-members and members may not act as hosts: every
+// host action gets forbidden, and the meeting does not change.
 func TestOnlyHostsModerate(t *testing.T) {
 	srv := signInServer(t)
 	ctx := testContext(t)
@@ -260,13 +262,25 @@ func TestOnlyHostsModerate(t *testing.T) {
 	code := owner.newRoom("public")
 	host := owner.join(ctx, code, mic)
 	guest := srv.guest(t, "Alix").join(ctx, code, mic)
-	member := srv.signedIn(t, "msmith").join(ctx, code, mic)
-	for _, c := range []*client.Client{guest, member} {
+	nonMember := srv.signedIn(t, "msmith").join(ctx, code, mic)
+	rose := srv.signedIn(t, "rtyler")
+	if status := owner.call(http.MethodPost, "/api/v1/rooms/"+code+"/members", map[string]string{"email": "rtyler@badwolf.org", "role": "member"}, nil); status != http.StatusOK {
+		t.Fatalf("adding a member: %d", status)
+	}
+	member := rose.join(ctx, code, mic)
+	for _, c := range []*client.Client{guest, nonMember, member} {
 		for _, m := range []protocol.Message{
 			&protocol.Moderate{Action: protocol.ActionMuteAll},
 			&protocol.Moderate{Action: protocol.ActionRemove, Participant: host.ID()},
 			&protocol.Moderate{Action: protocol.ActionEnd},
 			&protocol.AdmitAll{},
+			&protocol.Admit{Participant: "pnobody"},
+			&protocol.Deny{Participant: "pnobody"},
+			&protocol.Moderate{Action: protocol.ActionMute, Participant: host.ID(), Source: mic},
+			&protocol.Moderate{Action: protocol.ActionStop, Participant: host.ID(), Source: camera},
+			&protocol.Moderate{Action: protocol.ActionPin, Participant: host.ID()},
+			&protocol.Moderate{Action: protocol.ActionRole, Participant: host.ID(), Role: "member"},
+			&protocol.Moderate{Action: protocol.ActionHand},
 			&protocol.RoomSettings{},
 		} {
 			before := len(c.State().Errors)
@@ -278,7 +292,7 @@ func TestOnlyHostsModerate(t *testing.T) {
 			})
 		}
 	}
-	if len(host.State().Others) != 2 || host.State().Bye != "" {
+	if len(host.State().Others) != 3 || host.State().Bye != "" {
 		t.Fatal("a refused action changed the meeting")
 	}
 }
