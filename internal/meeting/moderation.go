@@ -56,7 +56,10 @@ func (p *Participant) Moderate(ctx context.Context, a *protocol.Moderate) error 
 			m.mu.Unlock()
 			return ErrNoSuchPerson
 		}
-		if target.identity.Role == room.Owner && target != p && (a.Action == protocol.ActionRemove || a.Action == protocol.ActionRole) {
+		// Owners are changed through the room's members (REST), where a
+		// room keeps at least one; and nobody changes their own role.
+		if target.identity.Role == room.Owner && (a.Action == protocol.ActionRemove || a.Action == protocol.ActionRole) ||
+			target == p && a.Action == protocol.ActionRole {
 			m.mu.Unlock()
 			return ErrOwner
 		}
@@ -87,6 +90,9 @@ func (p *Participant) Moderate(ctx context.Context, a *protocol.Moderate) error 
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := p.hostLocked(); err != nil {
+		return err // removed or demoted meanwhile
+	}
 	if target != nil && target.left {
 		return nil // gone meanwhile: nothing left to do
 	}
@@ -205,6 +211,9 @@ func (p *Participant) ChangeSettings(ctx context.Context, c *protocol.RoomSettin
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := p.hostLocked(); err != nil {
+		return err // removed or demoted meanwhile
+	}
 	m.applySettingsLocked(s, p.name)
 	p.log.Info("room settings changed", "access", s.Access, "max_participants", s.MaxParticipants, "publishing", s.Publishing)
 	return nil
@@ -243,6 +252,27 @@ func (m *Meeting) applySettingsLocked(s room.Settings, by string) {
 		}
 	}
 	m.tellHostsLocked(false)
+}
+
+// SetRole gives user's participants the role the room's members now record
+// for them (changed through the REST API): a demoted host stops being one at
+// once.
+func (m *Meeting) SetRole(user string, role room.Role) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, o := range m.participants {
+		if o.identity.UserID != user || o.identity.UserID == "" || o.identity.Role == role {
+			continue
+		}
+		wasHost := o.identity.Role.IsHost()
+		before := o.infoLocked()
+		o.identity.Role = role
+		o.announceIfChangedLocked(before)
+		if role.IsHost() && !wasHost && len(m.lobby) > 0 {
+			o.sink.Send(m.lobbyLocked(false))
+		}
+		o.reconcileLocked()
+	}
 }
 
 // End ends the meeting for everyone in it or waiting to enter.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,7 @@ type Rooms interface {
 	SaveSettings(ctx context.Context, code room.Code, s room.Settings) error
 	SetRole(ctx context.Context, code room.Code, user string, role room.Role) error
 	Ban(ctx context.Context, code room.Code, key string) error
+	IsBanned(ctx context.Context, code room.Code, key string) (bool, error)
 }
 
 // openRooms is every room public with the server's defaults, for a
@@ -54,6 +56,7 @@ func (openRooms) Settings(context.Context, room.Code) (room.Settings, error) {
 func (openRooms) SaveSettings(context.Context, room.Code, room.Settings) error { return nil }
 func (openRooms) SetRole(context.Context, room.Code, string, room.Role) error  { return nil }
 func (openRooms) Ban(context.Context, room.Code, string) error                 { return nil }
+func (openRooms) IsBanned(context.Context, room.Code, string) (bool, error)    { return false, nil }
 
 // Directory says which node hosts a room. A cluster implementation places
 // each room on one node; Host returns an error wrapping ErrElsewhere when the
@@ -156,6 +159,15 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 	if err := r.dir.Host(ctx, code); err != nil {
 		return nil, fmt.Errorf("place room %s: %w", code, err)
 	}
+	// A join token is checked for bans when it is issued; a ban may have
+	// come since.
+	if key := a.Identity.BanKey; key != "" {
+		banned, err := r.cfg.Rooms.IsBanned(ctx, code, key)
+		if err != nil {
+			return nil, fmt.Errorf("room %s: %w", code, err)
+		}
+		a.Identity.Banned = a.Identity.Banned || banned
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -253,7 +265,10 @@ func (r *Registry) Close() {
 	r.closing.Store(true)
 	r.mu.Unlock()
 	for _, m := range r.live() {
-		for _, p := range m.Participants() {
+		m.mu.Lock()
+		everyone := slices.Concat(m.participants, m.lobby)
+		m.mu.Unlock()
+		for _, p := range everyone {
 			if p.sink.attached() {
 				p.sink.Close(protocol.ReasonServerShutdown)
 			} else {

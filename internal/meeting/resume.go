@@ -74,6 +74,13 @@ func newResumeToken() string { return rand.Text() }
 func (p *Participant) Disconnected(s Sink) {
 	m := p.meeting
 	m.mu.Lock()
+	if !p.admitted {
+		// Someone waiting in the lobby has no resume token: nothing to
+		// come back to, so hosts must not see them waiting any longer.
+		m.mu.Unlock()
+		p.Leave(protocol.ReasonConnectionLost)
+		return
+	}
 	defer m.mu.Unlock()
 	if p.left || !p.sink.detach(s) {
 		return

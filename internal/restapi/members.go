@@ -113,6 +113,9 @@ func (a *API) give(w http.ResponseWriter, r *http.Request, rm store.Room, giver 
 			ae = a.storeError(ctx, err, fail(http.StatusNotFound, "not_found", "no such user"))
 		}
 	}
+	if ae == nil {
+		a.liveRole(rm, user.ID, role)
+	}
 	a.answer(w, http.StatusOK, memberJSON{ID: string(user.ID), Name: user.Name, Email: user.Email, Role: role, AddedAt: a.now()}, ae)
 }
 
@@ -134,7 +137,18 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) {
 			ae = a.storeError(ctx, err, fail(http.StatusNotFound, "not_found", "this user is not a member of the room"))
 		}
 	}
+	if ae == nil {
+		a.liveRole(rm, user, room.NoRole)
+	}
 	a.answer(w, http.StatusNoContent, nil, ae)
+}
+
+// liveRole makes the room's meeting, if one goes on, follow a member's new
+// role.
+func (a *API) liveRole(rm store.Room, user store.UserID, role room.Role) {
+	if m := a.cfg.Meetings.Meeting(rm.Code); m != nil {
+		m.SetRole(string(user), role)
+	}
 }
 
 // keepAnOwner refuses to take the owner role from the room's last owner: a

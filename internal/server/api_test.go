@@ -1635,3 +1635,45 @@ func TestARoomKeepsAnOwner(t *testing.T) {
 		t.Fatalf("members %v", got)
 	}
 }
+
+// A host demoted through the REST API stops being one in the live meeting at
+// once, and nobody gives themselves a role over the WebSocket.
+func TestADemotionReachesTheLiveMeeting(t *testing.T) {
+	srv := signInServer(t)
+	ctx := testContext(t)
+	dwho, rtyler := srv.signedIn(t, "dwho"), srv.signedIn(t, "rtyler")
+	rtylerID := store.UserID(srv.me(t, rtyler).ID)
+	code := room.Code(dwho.newRoom("public"))
+	srv.give(t, dwho, code, rtylerID, room.Administrator)
+	host := dwho.join(ctx, string(code))
+	rose := rtyler.join(ctx, string(code))
+	if rose.State().Self.Role != "administrator" {
+		t.Fatalf("Rose joined as %q", rose.State().Self.Role)
+	}
+
+	srv.give(t, dwho, code, rtylerID, room.Member)
+	waitState(t, ctx, rose, "Rose is told she is a member now", func(s client.State) bool { return s.Self.Role == "member" })
+	waitState(t, ctx, host, "everyone sees it", func(s client.State) bool { return s.Others[rose.ID()].Role == "member" })
+	for _, m := range []protocol.Message{
+		&protocol.Moderate{Action: protocol.ActionMuteAll},
+		&protocol.Moderate{Action: protocol.ActionRole, Participant: rose.ID(), Role: "administrator"},
+	} {
+		before := len(rose.State().Errors)
+		if err := rose.SendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		waitState(t, ctx, rose, "a demoted host's "+m.MessageType()+" is refused", func(s client.State) bool {
+			return len(s.Errors) > before && s.Errors[len(s.Errors)-1].Code == protocol.CodeForbidden
+		})
+	}
+	// Nor does a host change their own role.
+	if err := host.Moderate(ctx, protocol.Moderate{Action: protocol.ActionRole, Participant: host.ID(), Role: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ctx, host, "a host's change of their own role is refused", func(s client.State) bool {
+		return len(s.Errors) == 1 && s.Errors[0].Code == protocol.CodeForbidden
+	})
+	if got := srv.members(t, srv.mustRoom(t, code))[rtylerID]; got != room.Member {
+		t.Fatalf("Rose's stored role is %q", got)
+	}
+}

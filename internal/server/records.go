@@ -68,6 +68,14 @@ func (r roomRecords) Ban(ctx context.Context, code room.Code, key string) error 
 	return r.store.Ban(ctx, rm.ID, key, time.Time{})
 }
 
+func (r roomRecords) IsBanned(ctx context.Context, code room.Code, key string) (bool, error) {
+	rm, found, err := r.find(ctx, code)
+	if err != nil || !found {
+		return false, err
+	}
+	return r.store.IsBanned(ctx, rm.ID, key, time.Now())
+}
+
 // accounts keeps identity's users and sessions in the store.
 type accounts struct{ store *store.Store }
 

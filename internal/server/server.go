@@ -172,6 +172,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 	}
+	undo = nil // from here on, Shutdown closes everything
 	go func() { s.served <- s.http.Serve(ln) }()
 	var background context.Context
 	background, s.stop = context.WithCancel(context.Background())

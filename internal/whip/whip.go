@@ -175,14 +175,17 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, scope token.Scop
 	arrival := meeting.Arrival{Name: name, Watcher: scope == token.ScopeWHEP, Identity: meeting.Identity{Role: room.Member}}
 	p, err := h.meetings.Join(r.Context(), code, arrival, s)
 	if err != nil {
-		status := http.StatusServiceUnavailable
 		switch {
 		case errors.Is(err, meeting.ErrRoomFull):
-			status = http.StatusForbidden
+			fail(w, http.StatusForbidden, "the meeting is full")
 		case errors.Is(err, meeting.ErrNoRoom):
-			status = http.StatusNotFound
+			fail(w, http.StatusNotFound, "there is no room with this code")
+		case errors.Is(err, meeting.ErrClosed):
+			fail(w, http.StatusServiceUnavailable, "the server is shutting down: try again in a moment")
+		default:
+			h.log.Error("WHIP/WHEP join failed", "room", code, "err", err)
+			fail(w, http.StatusServiceUnavailable, "the server cannot join you to the meeting now: try again in a moment")
 		}
-		fail(w, status, "cannot join the meeting: "+err.Error())
 		return
 	}
 	s.participant = p
