@@ -55,7 +55,7 @@ func (a *API) whoCalls(w http.ResponseWriter, r *http.Request) (caller, *apiErro
 		if !ok {
 			return caller{}, fail(http.StatusUnauthorized, "invalid_token", "the Authorization header must be: Bearer TOKEN")
 		}
-		t, err := a.cfg.Store.APITokenByHash(ctx, store.HashToken(secret), a.now())
+		t, err := a.cfg.Store.APITokenByHash(ctx, identity.HashToken(secret), a.now())
 		if errors.Is(err, store.ErrNotFound) {
 			return caller{}, fail(http.StatusUnauthorized, "invalid_token", "this API token is unknown, revoked or expired: create a new one")
 		} else if err != nil {
@@ -68,12 +68,10 @@ func (a *API) whoCalls(w http.ResponseWriter, r *http.Request) (caller, *apiErro
 		return caller{user: u, signedIn: true, scopes: t.Scopes}, nil
 	}
 	if a.cfg.Auth != nil {
-		if who, ok := a.cfg.Auth.Current(r); ok {
-			u, err := a.cfg.Store.User(ctx, store.UserID(who.User.ID))
-			if err != nil {
-				return caller{}, a.storeError(ctx, err, errSignIn)
-			}
-			return caller{user: u, signedIn: true}, nil
+		if who, ok := a.cfg.Auth.Current(r); ok { // Current has read the user
+			u := who.User
+			return caller{user: store.User{ID: store.UserID(u.ID), Issuer: u.Issuer, Subject: u.Subject, Email: u.Email,
+				Name: u.Name, GivenName: u.GivenName, UsualName: u.UsualName}, signedIn: true}, nil
 		}
 	}
 	c := caller{guestID: identity.GuestID(w, r, a.cfg.CookieSecure)}

@@ -49,18 +49,11 @@ func mayGive(giver, now, role room.Role) *apiError {
 // in to Visio once.
 func (a *API) addMember(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	_, rm, giver, ae := a.hostOf(w, r, ScopeMembersWrite)
 	var body struct {
 		Email string `json:"email"`
 		Role  string `json:"role"`
 	}
-	if ae == nil {
-		ae = readJSON(r, &body)
-	}
-	var role room.Role
-	if ae == nil {
-		role, ae = parseRole(body.Role)
-	}
+	rm, giver, role, ae := a.roleRequest(w, r, &body, &body.Role)
 	var user store.User
 	if ae == nil {
 		var err error
@@ -75,17 +68,10 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request) {
 // setMember gives a role to a user by id.
 func (a *API) setMember(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	_, rm, giver, ae := a.hostOf(w, r, ScopeMembersWrite)
 	var body struct {
 		Role string `json:"role"`
 	}
-	if ae == nil {
-		ae = readJSON(r, &body)
-	}
-	var role room.Role
-	if ae == nil {
-		role, ae = parseRole(body.Role)
-	}
+	rm, giver, role, ae := a.roleRequest(w, r, &body, &body.Role)
 	var user store.User
 	if ae == nil {
 		var err error
@@ -95,6 +81,20 @@ func (a *API) setMember(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.give(w, r, rm, giver, user, role, ae)
+}
+
+// roleRequest checks that the caller hosts the room, and reads the request's
+// body, whose role field is role.
+func (a *API) roleRequest(w http.ResponseWriter, r *http.Request, body any, role *string) (store.Room, room.Role, room.Role, *apiError) {
+	_, rm, giver, ae := a.hostOf(w, r, ScopeMembersWrite)
+	if ae == nil {
+		ae = readJSON(r, body)
+	}
+	var given room.Role
+	if ae == nil {
+		given, ae = parseRole(*role)
+	}
+	return rm, giver, given, ae
 }
 
 func (a *API) give(w http.ResponseWriter, r *http.Request, rm store.Room, giver room.Role, user store.User, role room.Role, ae *apiError) {

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/store"
 )
 
@@ -103,7 +104,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret := tokenPrefix + rand.Text() + rand.Text()
-	t := store.APIToken{Hash: store.HashToken(secret), UserID: c.user.ID, Name: body.Name, Scopes: body.Scopes}
+	t := store.APIToken{Hash: identity.HashToken(secret), UserID: c.user.ID, Name: body.Name, Scopes: body.Scopes}
 	if body.ExpiresIn > 0 {
 		t.ExpiresAt = a.now().Add(time.Duration(body.ExpiresIn) * 24 * time.Hour)
 	}

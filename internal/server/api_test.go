@@ -175,7 +175,7 @@ func (s *testServer) storedToken(t *testing.T, user store.UserID, expires time.T
 	t.Helper()
 	secret := "visio_" + rand.Text() + rand.Text()
 	tok, err := s.store.CreateAPIToken(context.Background(),
-		store.APIToken{Hash: store.HashToken(secret), UserID: user, Name: "stored", Scopes: scopes, ExpiresAt: expires})
+		store.APIToken{Hash: identity.HashToken(secret), UserID: user, Name: "stored", Scopes: scopes, ExpiresAt: expires})
 	if err != nil {
 		t.Fatal(err)
 	}

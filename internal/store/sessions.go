@@ -8,7 +8,7 @@ import (
 )
 
 // Session is a server-side login session. Only the SHA-256 of the cookie's
-// token is kept (see HashToken), so that the database cannot be used to log
+// token is kept (see identity.HashToken), so that the database cannot be used to log
 // in; revoking a session deletes it, along with the provider's ID token it
 // carried.
 type Session struct {
@@ -28,7 +28,7 @@ type Session struct {
 func (s *Store) CreateSession(ctx context.Context, sess Session) error {
 	switch {
 	case !isHash(sess.TokenHash):
-		return errors.New("store: create session: TokenHash is not a hexadecimal SHA-256 (see HashToken)")
+		return errors.New("store: create session: TokenHash is not a hexadecimal SHA-256 (see identity.HashToken)")
 	case sess.UserID == "":
 		return errors.New("store: create session: no user")
 	case sess.ExpiresAt.IsZero():

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/store"
 )
 
 func newSession(t *testing.T, s *store.Store, user store.UserID, expires time.Time) string {
 	t.Helper()
-	hash := store.HashToken(rand.Text())
+	hash := identity.HashToken(rand.Text())
 	if err := s.CreateSession(t.Context(), store.Session{TokenHash: hash, UserID: user, ExpiresAt: expires}); err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func TestSessionFoundUntilExpiry(t *testing.T) {
 		paris := time.FixedZone("CET", 3600)
 		expires := created.Add(8 * time.Hour).In(paris)
 		want := store.Session{
-			TokenHash: store.HashToken(rand.Text()), UserID: alice.ID,
+			TokenHash: identity.HashToken(rand.Text()), UserID: alice.ID,
 			CreatedAt: created, ExpiresAt: expires,
 			IDToken: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", ACR: "eidas1",
 		}
@@ -50,7 +51,7 @@ func TestSessionFoundUntilExpiry(t *testing.T) {
 				t.Errorf("at %v, after expiry: %v, want ErrNotFound", at, err)
 			}
 		}
-		if _, err := s.Session(ctx, store.HashToken("unknown"), created); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.Session(ctx, identity.HashToken("unknown"), created); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown session: %v, want ErrNotFound", err)
 		}
 	})
@@ -123,10 +124,10 @@ func TestCreateSessionRefused(t *testing.T) {
 		if err := s.CreateSession(ctx, store.Session{TokenHash: rand.Text(), UserID: alice.ID, ExpiresAt: expires}); err == nil {
 			t.Error("a raw token was stored as a session hash")
 		}
-		if err := s.CreateSession(ctx, store.Session{TokenHash: store.HashToken("x"), UserID: alice.ID}); err == nil {
+		if err := s.CreateSession(ctx, store.Session{TokenHash: identity.HashToken("x"), UserID: alice.ID}); err == nil {
 			t.Error("a session without expiry was stored")
 		}
-		err := s.CreateSession(ctx, store.Session{TokenHash: store.HashToken("x"), UserID: "usr_nobody", ExpiresAt: expires})
+		err := s.CreateSession(ctx, store.Session{TokenHash: identity.HashToken("x"), UserID: "usr_nobody", ExpiresAt: expires})
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("session of an unknown user: %v, want ErrNotFound", err)
 		}

@@ -192,14 +192,6 @@ func TestNotFoundIsWrapped(t *testing.T) {
 	})
 }
 
-func TestHashToken(t *testing.T) {
-	// SHA-256("abc"), from FIPS 180-2.
-	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-	if got := store.HashToken("abc"); got != want {
-		t.Errorf("HashToken(abc) = %s, want %s", got, want)
-	}
-}
-
 // Concurrent writers must wait for each other, not fail with SQLITE_BUSY.
 func TestConcurrentWrites(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, ctx context.Context, s *store.Store) {

@@ -10,7 +10,7 @@ import (
 )
 
 // APIToken lets an integration, such as a calendar add-in, act for a user
-// within its scopes. Only the SHA-256 of the secret is kept (see HashToken).
+// within its scopes. Only the SHA-256 of the secret is kept (see identity.HashToken).
 type APIToken struct {
 	ID     TokenID
 	Hash   string
@@ -55,7 +55,7 @@ func checkScopes(scopes []string) error {
 func (s *Store) CreateAPIToken(ctx context.Context, t APIToken) (APIToken, error) {
 	switch {
 	case !isHash(t.Hash):
-		return APIToken{}, errors.New("store: create API token: Hash is not a hexadecimal SHA-256 (see HashToken)")
+		return APIToken{}, errors.New("store: create API token: Hash is not a hexadecimal SHA-256 (see identity.HashToken)")
 	case t.UserID == "":
 		return APIToken{}, errors.New("store: create API token: no user")
 	}

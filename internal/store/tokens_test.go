@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/store"
 )
 
@@ -16,7 +17,7 @@ func TestAPITokens(t *testing.T) {
 		alice, bob := newUser(t, s, "alice", "Alice"), newUser(t, s, "bob", "Bob")
 		secret := rand.Text()
 		tok, err := s.CreateAPIToken(ctx, store.APIToken{
-			Hash: store.HashToken(secret), UserID: alice.ID, Name: "Calendar",
+			Hash: identity.HashToken(secret), UserID: alice.ID, Name: "Calendar",
 			Scopes: []string{"rooms:read", "rooms:write"},
 		})
 		if err != nil {
@@ -27,7 +28,7 @@ func TestAPITokens(t *testing.T) {
 		}
 
 		at := now().Add(time.Minute)
-		got, err := s.APITokenByHash(ctx, store.HashToken(secret), at)
+		got, err := s.APITokenByHash(ctx, identity.HashToken(secret), at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,15 +38,15 @@ func TestAPITokens(t *testing.T) {
 			t.Errorf("APITokenByHash = %+v; created %+v, used at %v", got, tok, at)
 		}
 		later := at.Add(time.Hour)
-		if got, err := s.APITokenByHash(ctx, store.HashToken(secret), later); err != nil || !got.LastUsedAt.Equal(later) {
+		if got, err := s.APITokenByHash(ctx, identity.HashToken(secret), later); err != nil || !got.LastUsedAt.Equal(later) {
 			t.Errorf("second use: last used %v, %v; want %v", got.LastUsedAt, err, later)
 		}
-		if _, err := s.APITokenByHash(ctx, store.HashToken("wrong secret"), at); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.APITokenByHash(ctx, identity.HashToken("wrong secret"), at); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("wrong secret: %v, want ErrNotFound", err)
 		}
 
 		short, err := s.CreateAPIToken(ctx, store.APIToken{
-			Hash: store.HashToken("short-lived"), UserID: alice.ID, Name: "Trial", ExpiresAt: at.Add(time.Hour),
+			Hash: identity.HashToken("short-lived"), UserID: alice.ID, Name: "Trial", ExpiresAt: at.Add(time.Hour),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -91,21 +92,21 @@ func TestCreateAPITokenRefused(t *testing.T) {
 		alice := newUser(t, s, "alice", "Alice")
 		for _, bad := range []store.APIToken{
 			{Hash: rand.Text(), UserID: alice.ID}, // the secret itself
-			{Hash: store.HashToken("a"), UserID: alice.ID, Scopes: []string{"rooms:read rooms:write"}},
-			{Hash: store.HashToken("a"), UserID: alice.ID, Scopes: []string{""}},
+			{Hash: identity.HashToken("a"), UserID: alice.ID, Scopes: []string{"rooms:read rooms:write"}},
+			{Hash: identity.HashToken("a"), UserID: alice.ID, Scopes: []string{""}},
 		} {
 			if _, err := s.CreateAPIToken(ctx, bad); err == nil {
 				t.Errorf("token %+v was stored", bad)
 			}
 		}
-		_, err := s.CreateAPIToken(ctx, store.APIToken{Hash: store.HashToken("a"), UserID: "usr_nobody"})
+		_, err := s.CreateAPIToken(ctx, store.APIToken{Hash: identity.HashToken("a"), UserID: "usr_nobody"})
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("token of an unknown user: %v, want ErrNotFound", err)
 		}
-		if _, err := s.CreateAPIToken(ctx, store.APIToken{Hash: store.HashToken("a"), UserID: alice.ID}); err != nil {
+		if _, err := s.CreateAPIToken(ctx, store.APIToken{Hash: identity.HashToken("a"), UserID: alice.ID}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.CreateAPIToken(ctx, store.APIToken{Hash: store.HashToken("a"), UserID: alice.ID})
+		_, err = s.CreateAPIToken(ctx, store.APIToken{Hash: identity.HashToken("a"), UserID: alice.ID})
 		if !errors.Is(err, store.ErrConflict) {
 			t.Errorf("same hash twice: %v, want ErrConflict", err)
 		}

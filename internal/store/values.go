@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"time"
 )
 
@@ -18,15 +17,9 @@ type (
 
 func newID(prefix string) string { return prefix + rand.Text() }
 
-// HashToken returns the hexadecimal SHA-256 of a secret (a session cookie or
-// an API token), which is all the store keeps of it: a copy of the database
-// does not let anyone log in.
-func HashToken(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
-// isHash tells whether h looks like what HashToken returns, to catch a
+// isHash tells whether h looks like what identity.HashToken returns (the
+// hexadecimal SHA-256 of a secret, which is all the store keeps of it), to
+// catch a
 // secret passed where its hash was meant before it is written down.
 func isHash(h string) bool {
 	if len(h) != 2*sha256.Size {
