@@ -226,8 +226,8 @@ test('a pinned participant is shown large to everyone, and a camera the room for
   await actions.getByRole('button', { name: 'Épingler pour tous (Amy)', exact: true }).click();
   for (const page of [doctor, rory]) {
     const stage = page.getByRole('region', { name: 'Amy, épinglé pour tous' });
-    const frames = await framesAdvance(stage.locator('video'));
-    assert.ok(frames.advanced, 'the pinned camera is not playing');
+    // The stage asks for the full layer, which starts on a keyframe.
+    await eventually(async () => (await framesAdvance(stage.locator('video'))).advanced, { timeout: 10000, message: 'the pinned camera is not playing' });
     const stageBox = await stage.locator('video').boundingBox();
     const tileBox = await tile(page, 'Amy').boundingBox();
     assert.ok(stageBox.width * stageBox.height > 4 * tileBox.width * tileBox.height, 'the pinned participant is not shown large');
