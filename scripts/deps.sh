@@ -18,6 +18,11 @@ command -v nft >/dev/null || missing+=(nftables)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 llng=(liblemonldap-ng-portal-perl libio-string-perl libstring-random-perl libgd-securityimage-perl libimage-magick-perl)
 dpkg -s "${llng[@]}" >/dev/null 2>&1 || missing+=("${llng[@]}")
+# Speech: pocketsphinx with its US-English model (the one speech engine that
+# works offline on a fresh machine), espeak-ng, sox and opusenc to make the
+# test conversation, pkg-config to find pocketsphinx.
+speech=(libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pkg-config espeak-ng sox libsox-fmt-base opus-tools)
+dpkg -s "${speech[@]}" >/dev/null 2>&1 || missing+=("${speech[@]}")
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} with apt-get"
@@ -40,3 +45,7 @@ stamp=web/node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ web/package-lock.json -nt "$stamp" ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The Silero voice-activity model for the sherpa tests, from npm (checked
+# by SHA-256; fetched once into the user's cache).
+scripts/silero-vad.sh >/dev/null

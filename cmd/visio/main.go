@@ -18,6 +18,8 @@ import (
 	"github.com/visio-meet/visio/internal/config"
 	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/server"
+	"github.com/visio-meet/visio/internal/speech/models"
+	"github.com/visio-meet/visio/internal/speech/sherpa"
 	"github.com/visio-meet/visio/internal/token"
 )
 
@@ -27,6 +29,9 @@ Usage:
   visio serve [--config FILE] [--KEY=VALUE ...]   run the server (see visio serve --help)
   visio token whip|whep --room CODE [--name NAME] [--ttl DURATION] [--config FILE]
                                                   print a token to publish (WHIP) or watch (WHEP)
+  visio models known|list|pull NAME|verify [--dir DIR]
+                                                  speech models: the known ones, the installed ones,
+                                                  download one (checked by SHA-256), check them
   visio config-reference                          print the settings as a Markdown table
   visio version                                   print the version
 `
@@ -45,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stdout, stderr)
 	case "token":
 		return issueToken(args[1:], stdout, stderr)
+	case "models":
+		return manageModels(args[1:], stdout, stderr)
 	case "config-reference":
 		fmt.Fprint(stdout, config.Reference())
 		return 0
@@ -164,4 +171,28 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// manageModels lists, downloads and checks speech models, in the directory
+// of speech.sherpa.models_dir (from the configuration file or environment)
+// unless --dir says otherwise. The server also runs `visio models check` in
+// a child process before it loads a model: a bad model file crashes the
+// process that loads it.
+func manageModels(args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(nil, os.LookupEnv, io.Discard)
+	if err != nil {
+		fmt.Fprintf(stderr, "visio: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cli := models.CLI{Dir: cfg.Speech.Sherpa.ModelsDir, Out: stdout, Err: stderr, Check: sherpa.Check}
+	switch err := cli.Run(ctx, args); {
+	case errors.Is(err, models.ErrUsage):
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "visio models: %v\n", err)
+		return 1
+	}
+	return 0
 }

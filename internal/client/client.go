@@ -63,6 +63,11 @@ type Options struct {
 	// Epoch, when set, makes synthetic media carry RTP timestamps counted
 	// from it, so that a receiver can tell how long each packet took.
 	Epoch time.Time
+	// Speech, when set, is what the microphone says: Opus packets of 20 ms
+	// each (see ReadOggOpus), sent once in real time from when the track
+	// starts; after the last one the microphone is silent and sends
+	// nothing, as with DTX.
+	Speech [][]byte
 }
 
 // Client is one participant.
@@ -102,6 +107,14 @@ type Client struct {
 	knocks       int
 	room         protocol.Room
 	moderated    []protocol.Moderated
+	speech       protocol.Speech
+	captions     []ReceivedCaption
+}
+
+// ReceivedCaption is a caption and when it came.
+type ReceivedCaption struct {
+	protocol.Caption
+	At time.Time
 }
 
 // TrackKey names a received track.
@@ -294,6 +307,8 @@ type State struct {
 	Knocks    int
 	Room      protocol.Room
 	Moderated []protocol.Moderated // what hosts did to us, in order
+	Speech    protocol.Speech      // captions and transcription, as last told
+	Captions  []ReceivedCaption    // every caption received, in order
 }
 
 // State returns a snapshot.
@@ -303,7 +318,8 @@ func (c *Client) State() State {
 	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
 		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: c.resumeWithin, Left: slices.Clone(c.leftIDs),
-		Waiting: c.waiting, Lobby: slices.Clone(c.lobby.Waiting), Knocks: c.knocks, Room: c.room, Moderated: slices.Clone(c.moderated)}
+		Waiting: c.waiting, Lobby: slices.Clone(c.lobby.Waiting), Knocks: c.knocks, Room: c.room, Moderated: slices.Clone(c.moderated),
+		Speech: c.speech, Captions: slices.Clone(c.captions)}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -449,6 +465,10 @@ func (c *Client) handle(msg protocol.Message) {
 		}
 	case *protocol.Room:
 		c.room = *m
+	case *protocol.Speech:
+		c.speech = *m
+	case *protocol.Caption:
+		c.captions = append(c.captions, ReceivedCaption{*m, time.Now()})
 	case *protocol.Moderated:
 		c.moderated = append(c.moderated, *m)
 		c.obeyLocked(m)
@@ -676,6 +696,11 @@ func (c *Client) Deny(ctx context.Context, id string) error {
 // Moderate sends a host's action.
 func (c *Client) Moderate(ctx context.Context, a protocol.Moderate) error {
 	return c.SendMessage(ctx, &a)
+}
+
+// ControlSpeech turns captions or transcription on or off, as a host.
+func (c *Client) ControlSpeech(ctx context.Context, s protocol.SpeechControl) error {
+	return c.SendMessage(ctx, &s)
 }
 
 // ChangeSettings changes the room's rules, as a host.

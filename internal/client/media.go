@@ -200,6 +200,9 @@ func (m *mediaStack) addTracks(sources []protocol.Source) error {
 		if err != nil {
 			return err
 		}
+		if src == protocol.SourceMicrophone {
+			p.speech = m.c.opts.Speech
+		}
 		m.c.mu.Lock()
 		m.c.published[src] = p
 		m.c.mu.Unlock()

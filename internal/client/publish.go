@@ -1,12 +1,18 @@
 package client
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/opus/pkg/oggreader"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
@@ -49,6 +55,8 @@ type publishedTrack struct {
 	keyframeRequests atomic.Int32
 	receiverReports  atomic.Int32
 	sent             atomic.Int64 // RTP packets written, all encodings
+	speech           [][]byte     // Opus packets to say instead of synthetic ones
+	spoken           int          // how many of speech were sent; used by the send goroutine only
 	stopOnce         sync.Once
 	stopped          chan struct{}
 }
@@ -208,6 +216,11 @@ func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }, epoch tim
 			if video {
 				keyframe := n%30 == 0 || e.keyframeNeeded.Swap(false)
 				payloads = framePayloads(n, keyframe, e, p.h264)
+			} else if p.speech != nil {
+				if p.spoken >= len(p.speech) {
+					continue // said everything: silent, as with DTX
+				}
+				payloads = [][]byte{p.speech[p.spoken]}
 			} else {
 				payloads = [][]byte{opusFrame(n)}
 			}
@@ -228,6 +241,9 @@ func (p *publishedTrack) send(ctx interface{ Done() <-chan struct{} }, epoch tim
 				}
 				if e.track.WriteRTP(pkt) == nil { // fails only while the connection is not up yet or closing
 					p.sent.Add(1)
+					if p.speech != nil && !video {
+						p.spoken++ // from when it can be heard
+					}
 				}
 			}
 		}
@@ -298,4 +314,32 @@ func isKeyframe(payload []byte, mime string) bool {
 		return len(payload) >= 1 && payload[0]&0x1f == 5
 	}
 	return len(payload) >= 2 && payload[0]&0x10 != 0 && payload[0]&0x80 == 0 && payload[1]&0x01 == 0
+}
+
+// ReadOggOpus reads the Opus packets of an Ogg Opus file (as opusenc
+// writes), for Options.Speech.
+func ReadOggOpus(path string) ([][]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, _, err := oggreader.NewWith(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var packets [][]byte
+	for {
+		packet, _, err := r.ParseNextPacket()
+		if errors.Is(err, io.EOF) {
+			return packets, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if bytes.HasPrefix(packet, []byte("OpusTags")) {
+			continue
+		}
+		packets = append(packets, packet)
+	}
 }

@@ -77,6 +77,36 @@ type Config struct {
 	Tokens struct {
 		Secret string
 	}
+	Speech struct {
+		Engine      string
+		Language    string
+		Concurrency int
+		API         bool
+		OpenAI      struct {
+			URL         string
+			APIKey      string
+			Model       string
+			Timeout     time.Duration
+			Concurrency int
+		}
+		Sherpa struct {
+			ModelsDir string
+			Model     string
+			VAD       string
+		}
+		Pocketsphinx struct {
+			ModelDir string
+		}
+	}
+	Transcripts struct {
+		WebhookURL    string
+		WebhookSecret string
+	}
+	Summary struct {
+		URL    string
+		APIKey string
+		Model  string
+	}
 	Log struct {
 		Level  string
 		Format string
@@ -176,6 +206,42 @@ func settings() []setting {
 			func(c *Config) *time.Duration { return &c.Auth.SessionTTL }, time.Minute, 30*24*time.Hour),
 		stringSetting("tokens.secret", "Secret (at least 32 characters) that signs access tokens, such as those of WHIP and WHEP made by `visio token`; empty turns WHIP and WHEP off. Never logged.",
 			func(c *Config) *string { return &c.Tokens.Secret }, checkTokenSecret),
+		enumSetting("speech.engine", "Speech-to-text engine for live captions and transcripts: openai (any OpenAI-compatible transcription endpoint, speech.openai.*), sherpa (in-process sherpa-onnx with a model of speech.sherpa.*), pocketsphinx (Debian's, US English only and inaccurate: for trying Visio and tests), or none.",
+			func(c *Config) *string { return &c.Speech.Engine }, "none", "openai", "sherpa", "pocketsphinx"),
+		enumSetting("speech.language", "Language spoken in rooms that do not choose one, for captions and transcripts.",
+			func(c *Config) *string { return &c.Speech.Language }, "fr", "en", "de", "nl"),
+		intSetting("speech.concurrency", "Utterances transcribed at once by the whole server; more wait, and captions fall behind before the meeting does. 0: one per CPU core.",
+			func(c *Config) *int { return &c.Speech.Concurrency }, 0, 1024),
+		boolSetting("speech.api", "Serve the engine to other services as an OpenAI-compatible POST /v1/audio/transcriptions, for API tokens with the speech:transcribe scope.",
+			func(c *Config) *bool { return &c.Speech.API }),
+		stringSetting("speech.openai.url", "Base URL of the OpenAI-compatible transcription service (whisper.cpp server, faster-whisper, vLLM, another Visio), such as http://whisper:8000.",
+			func(c *Config) *string { return &c.Speech.OpenAI.URL }, checkOptionalURL),
+		stringSetting("speech.openai.api_key", "Bearer token for speech.openai.url, if it wants one. Never logged.",
+			func(c *Config) *string { return &c.Speech.OpenAI.APIKey }, nil),
+		stringSetting("speech.openai.model", "Model name sent to speech.openai.url.",
+			func(c *Config) *string { return &c.Speech.OpenAI.Model }, nil),
+		durationSetting("speech.openai.timeout", "Longest wait for one transcription request before it is retried.",
+			func(c *Config) *time.Duration { return &c.Speech.OpenAI.Timeout }, time.Second, 10*time.Minute),
+		intSetting("speech.openai.concurrency", "Requests sent at once to speech.openai.url.",
+			func(c *Config) *int { return &c.Speech.OpenAI.Concurrency }, 1, 1024),
+		stringSetting("speech.sherpa.models_dir", "Directory of speech models (what `visio models pull` fills).",
+			func(c *Config) *string { return &c.Speech.Sherpa.ModelsDir }, nil),
+		stringSetting("speech.sherpa.model", "Name of the speech-to-text model in speech.sherpa.models_dir used by the sherpa engine.",
+			func(c *Config) *string { return &c.Speech.Sherpa.Model }, nil),
+		stringSetting("speech.sherpa.vad", "Name of a Silero voice-activity model in speech.sherpa.models_dir (such as silero-vad-v5) that tells speech from silence for every engine; empty uses Visio's own energy detector.",
+			func(c *Config) *string { return &c.Speech.Sherpa.VAD }, nil),
+		stringSetting("speech.pocketsphinx.model_dir", "Directory of the pocketsphinx model (Debian package pocketsphinx-en-us).",
+			func(c *Config) *string { return &c.Speech.Pocketsphinx.ModelDir }, nil),
+		stringSetting("transcripts.webhook_url", "URL that receives each finished transcript as JSON (POST, signed with transcripts.webhook_secret in the Visio-Signature header); empty sends none.",
+			func(c *Config) *string { return &c.Transcripts.WebhookURL }, checkOptionalURL),
+		stringSetting("transcripts.webhook_secret", "Secret that signs the transcript webhook (HMAC-SHA256). Never logged.",
+			func(c *Config) *string { return &c.Transcripts.WebhookSecret }, nil),
+		stringSetting("summary.url", "Base URL of an OpenAI-compatible chat completions service that writes a summary of each transcript (short summary, topics, action items); empty writes none.",
+			func(c *Config) *string { return &c.Summary.URL }, checkOptionalURL),
+		stringSetting("summary.api_key", "Bearer token for summary.url. Never logged.",
+			func(c *Config) *string { return &c.Summary.APIKey }, nil),
+		stringSetting("summary.model", "Model name sent to summary.url.",
+			func(c *Config) *string { return &c.Summary.Model }, nil),
 		stringSetting("debug.pprof_addr", "Address (such as 127.0.0.1:6060) where Go's profiler is served, for performance work; empty turns it off. Never expose it publicly.",
 			func(c *Config) *string { return &c.Debug.PprofAddr }, checkOptionalHostPort),
 		enumSetting("log.level", "Least important log level written.",
@@ -210,6 +276,15 @@ func Default() *Config {
 	c.Auth.Scopes = []string{"openid", "email", "given_name", "usual_name"}
 	c.Auth.RequiredACR = []string{}
 	c.Auth.SessionTTL = 12 * time.Hour
+	c.Speech.Engine = "none"
+	c.Speech.Language = "fr"
+	c.Speech.API = true
+	c.Speech.OpenAI.Model = "whisper-1"
+	c.Speech.OpenAI.Timeout = time.Minute
+	c.Speech.OpenAI.Concurrency = 4
+	c.Speech.Sherpa.ModelsDir = "data/models"
+	c.Speech.Pocketsphinx.ModelDir = "/usr/share/pocketsphinx/model/en-us"
+	c.Summary.Model = "gpt-4o-mini"
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	return c

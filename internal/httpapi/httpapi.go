@@ -41,10 +41,12 @@ func New(signal http.Handler, app fs.FS, log *slog.Logger, routes ...Routes) htt
 		r.Register(mux)
 	}
 	// Cookie-authenticated requests (the REST API) are protected from
-	// other sites; WHIP and WHEP take bearer tokens from other programs.
+	// other sites; WHIP, WHEP and transcription take bearer tokens from other
+	// programs.
 	csrf := http.NewCrossOriginProtection()
 	csrf.AddInsecureBypassPattern("/whip/")
 	csrf.AddInsecureBypassPattern("/whep/")
+	csrf.AddInsecureBypassPattern("/v1/audio/")
 	return securityHeaders(csrf.Handler(mux))
 }
 

@@ -31,11 +31,13 @@ type Meeting struct {
 	banned       map[string]bool // ban keys banned during the meeting, which join tokens issued before do not know
 	joining      int
 	ended        bool
+	speech       speechState
 }
 
 func newMeeting(r *Registry, code room.Code, settings room.Settings) *Meeting {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Meeting{code: code, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel, settings: settings}
+	return &Meeting{code: code, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel, settings: settings,
+		speech: speechState{origin: time.Now()}}
 }
 
 // Participants returns who is in the meeting, in order of arrival.
@@ -119,6 +121,7 @@ func (m *Meeting) sendWelcomeLocked(p *Participant, iceServers []protocol.ICESer
 	p.sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
 		ICEServers: iceServers, ResumeToken: p.resumeToken, ResumeWithinMS: m.registry.cfg.ReconnectGrace.Milliseconds(), Resumed: resumed})
 	p.sink.Send(m.roomLocked())
+	p.sink.Send(m.speechFor(p))
 	if p.identity.Role.IsHost() && len(m.lobby) > 0 {
 		p.sink.Send(m.lobbyLocked(false))
 	}

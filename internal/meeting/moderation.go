@@ -268,6 +268,7 @@ func (m *Meeting) SetRole(user string, role room.Role) {
 		before := o.infoLocked()
 		o.identity.Role = role
 		o.announceIfChangedLocked(before)
+		o.sink.Send(m.speechFor(o)) // hosts see the engine's health
 		if role.IsHost() && !wasHost && len(m.lobby) > 0 {
 			o.sink.Send(m.lobbyLocked(false))
 		}

@@ -44,6 +44,7 @@ type Participant struct {
 	qualityRising protocol.Quality                     // a better rating seen once, not yet shown
 	admitted      bool                                 // in the meeting, not waiting in the lobby
 	handRaisedAt  time.Time                            // zero while the hand is down
+	listener      *listener                            // hears the microphone for captions and transcripts; nil when off
 	left          bool
 }
 
@@ -189,6 +190,7 @@ func (p *Participant) publishLocked(src protocol.Source, t *sfu.UpTrack) {
 	p.published[src] = &publication{track: t}
 	if src == protocol.SourceMicrophone {
 		t.ObserveLevels(m.speakers.Meter(string(p.id)))
+		m.updateListenersLocked()
 	}
 	for _, o := range m.participants {
 		if o != p {
@@ -200,6 +202,9 @@ func (p *Participant) publishLocked(src protocol.Source, t *sfu.UpTrack) {
 }
 
 func (p *Participant) unpublishLocked(src protocol.Source) {
+	if src == protocol.SourceMicrophone && p.listener != nil {
+		p.stopListeningLocked()
+	}
 	pub := p.published[src]
 	delete(p.published, src)
 	pub.track.ObserveLevels(nil)
@@ -374,6 +379,9 @@ func (p *Participant) Leave(reason string) {
 		p.log.Info("left the lobby", "reason", reason)
 		m.registry.releaseIfEmpty(m)
 		return
+	}
+	if p.listener != nil {
+		p.stopListeningLocked()
 	}
 	m.remove(p)
 	m.speakers.Remove(string(p.id))

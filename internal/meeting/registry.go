@@ -97,6 +97,8 @@ type Config struct {
 	ReconnectGrace time.Duration
 	// Rooms keeps the rooms' rules; nil makes every room public.
 	Rooms Rooms
+	// Speech captions and transcribes meetings; its zero value turns both off.
+	Speech Speech
 }
 
 // Registry holds the meetings of this node.
@@ -224,6 +226,7 @@ func (r *Registry) releaseIfEmpty(m *Meeting) {
 		return
 	}
 	m.ended = true
+	m.endSpeechLocked()
 	m.stop()
 	delete(r.meetings, m.code)
 	r.dir.Release(m.code)

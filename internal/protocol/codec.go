@@ -35,6 +35,7 @@ const (
 	CodeBanned          ErrorCode = "banned"               // a host banned this user or browser from the room
 	CodeSignInRequired  ErrorCode = "sign_in_required"     // the action needs a signed-in user
 	CodeBadToken        ErrorCode = "bad_token"            // the join token is missing, expired or forged: get a new one
+	CodeUnavailable     ErrorCode = "unavailable"          // the server is not set up for this feature
 )
 
 // Error is the error message, sent in reply to a message that failed. Request
@@ -94,11 +95,12 @@ var clientMessages = map[string]func() Message{
 	"leave":     func() Message { return &Leave{} },
 	"hand":      func() Message { return &Hand{} },
 	// hosts
-	"admit":         func() Message { return &Admit{} },
-	"deny":          func() Message { return &Deny{} },
-	"admit_all":     func() Message { return &AdmitAll{} },
-	"moderate":      func() Message { return &Moderate{} },
-	"room_settings": func() Message { return &RoomSettings{} },
+	"admit":          func() Message { return &Admit{} },
+	"deny":           func() Message { return &Deny{} },
+	"admit_all":      func() Message { return &AdmitAll{} },
+	"moderate":       func() Message { return &Moderate{} },
+	"room_settings":  func() Message { return &RoomSettings{} },
+	"speech_control": func() Message { return &SpeechControl{} },
 }
 
 var serverMessages = map[string]func() Message{
@@ -118,6 +120,8 @@ var serverMessages = map[string]func() Message{
 	"lobby":               func() Message { return &Lobby{} },
 	"moderated":           func() Message { return &Moderated{} },
 	"room":                func() Message { return &Room{} },
+	"speech":              func() Message { return &Speech{} },
+	"caption":             func() Message { return &Caption{} },
 }
 
 // DecodeClient parses and validates a message sent by a client. The result is

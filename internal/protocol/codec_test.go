@@ -153,6 +153,7 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"moderate","action":"lower_hand","participant":"p1"}`,
 		`{"type":"moderate","action":"lower_hand"}`,
 		`{"type":"room_settings","access":"trusted","max_participants":50,"publishing":{"microphone":true,"camera":true,"screen":false}}`,
+		`{"type":"speech_control","captions":true,"transcribe":false,"language":"fr"}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -188,6 +189,8 @@ func TestHostMessagesAreChecked(t *testing.T) {
 		`{"type":"moderate","action":"remove"}`:                                    "participant",
 		`{"type":"room_settings","access":"secret"}`:                               "access",
 		`{"type":"room_settings","max_participants":-1}`:                           "max_participants",
+		`{"type":"speech_control"}`:                                                "changes nothing",
+		`{"type":"speech_control","language":"tlh"}`:                               "language",
 	}
 	for msg, want := range bad {
 		_, err := DecodeClient([]byte(msg))

@@ -17,9 +17,15 @@ const (
 	ScopeRoomsRead    = "rooms:read"    // list and read rooms, their members and meetings
 	ScopeRoomsWrite   = "rooms:write"   // create, change and delete rooms, end meetings
 	ScopeMembersWrite = "members:write" // add, change and remove members
+	// ScopeTranscriptsRead lists and downloads the transcripts of rooms
+	// the token's user hosts.
+	ScopeTranscriptsRead = "transcripts:read"
+	// ScopeSpeech uses the server's speech engine through its
+	// OpenAI-compatible POST /v1/audio/transcriptions.
+	ScopeSpeech = "speech:transcribe"
 )
 
-var allScopes = []string{ScopeRoomsRead, ScopeRoomsWrite, ScopeMembersWrite}
+var allScopes = []string{ScopeRoomsRead, ScopeRoomsWrite, ScopeMembersWrite, ScopeTranscriptsRead, ScopeSpeech}
 
 // guestIssuer is the issuer of the users that stand for guests' browsers
 // when sign-in is off, so that whoever creates a room owns it.

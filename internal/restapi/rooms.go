@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/visio-meet/visio/internal/protocol"
 	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/store"
 )
@@ -20,13 +21,15 @@ type roomJSON struct {
 	Access          room.Access     `json:"access"`
 	MaxParticipants int             `json:"max_participants"`
 	Publishing      room.Publishing `json:"publishing"`
+	Language        string          `json:"language"`
 	Role            room.Role       `json:"role,omitempty"` // the caller's
 	CreatedAt       time.Time       `json:"created_at"`
 }
 
 func roomView(r store.Room, role room.Role) roomJSON {
 	return roomJSON{Code: string(r.Code), Name: r.Name, Path: "/" + string(r.Code), Access: r.Settings.Access,
-		MaxParticipants: r.Settings.MaxParticipants, Publishing: r.Settings.Publishing, Role: role, CreatedAt: r.CreatedAt}
+		MaxParticipants: r.Settings.MaxParticipants, Publishing: r.Settings.Publishing, Language: r.Settings.Language,
+		Role: role, CreatedAt: r.CreatedAt}
 }
 
 // roomChange is the body of room creation and change: fields left out keep
@@ -36,6 +39,7 @@ type roomChange struct {
 	Access          *string          `json:"access"`
 	MaxParticipants *int             `json:"max_participants"`
 	Publishing      *room.Publishing `json:"publishing"`
+	Language        *string          `json:"language"`
 }
 
 const maxRoomName = 100
@@ -67,6 +71,12 @@ func (c roomChange) apply(r *store.Room) *apiError {
 	}
 	if c.Publishing != nil {
 		r.Settings.Publishing = *c.Publishing
+	}
+	if c.Language != nil {
+		if *c.Language != "" && !protocol.SpeechLanguage(*c.Language) {
+			return fail(http.StatusBadRequest, "invalid", "language must be fr, en, de, nl, or empty for the server's default")
+		}
+		r.Settings.Language = *c.Language
 	}
 	return nil
 }

@@ -64,6 +64,9 @@ type Settings struct {
 	// the server's own cap.
 	MaxParticipants int
 	Publishing      Publishing
+	// Language is the language spoken in the room, for its captions and
+	// transcripts ("fr", "en", "de", "nl"); "" means the server's default.
+	Language string
 }
 
 // Visitor is someone who asks to enter a room.

@@ -36,14 +36,14 @@ func signInServer(t *testing.T) *testServer {
 
 // person is someone with a browser's cookie jar: signed in, or a guest.
 type person struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *testServer
 	name string
 	jar  http.CookieJar
 	http *http.Client
 }
 
-func (s *testServer) guest(t *testing.T, name string) *person {
+func (s *testServer) guest(t testing.TB, name string) *person {
 	jar, _ := cookiejar.New(nil)
 	return &person{t: t, srv: s, name: name, jar: jar, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
 }
@@ -98,7 +98,7 @@ func (p *person) join(ctx context.Context, code string, sources ...protocol.Sour
 	return p.srv.joinWith(p.t, ctx, client.Options{Room: code, Name: p.name, Cookies: p.jar}, sources...)
 }
 
-func waitState(t *testing.T, ctx context.Context, c *client.Client, what string, cond func(client.State) bool) {
+func waitState(t testing.TB, ctx context.Context, c *client.Client, what string, cond func(client.State) bool) {
 	t.Helper()
 	if err := c.WaitFor(ctx, cond); err != nil {
 		t.Fatalf("%s: %v (state: waiting=%v lobby=%v bye=%q errors=%v)", what, err, c.State().Waiting, c.State().Lobby, c.State().Bye, c.State().Errors)

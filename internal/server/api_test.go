@@ -360,7 +360,7 @@ type policyWorld struct {
 	revokedSecret              string
 }
 
-var allScopes = []string{"rooms:read", "rooms:write", "members:write"}
+var allScopes = []string{"rooms:read", "rooms:write", "members:write", "transcripts:read", "speech:transcribe"}
 
 func newPolicyWorld(t *testing.T) *policyWorld {
 	srv := signInServer(t)
@@ -435,6 +435,7 @@ type fixture struct {
 	victimSecret string
 	meeting      *client.Client // msmith in the room's meeting, for the meeting rows
 	dwhoTokens   int
+	transcript   store.TranscriptID // of a past meeting of the room
 }
 
 func (w *policyWorld) prepare(t *testing.T, ctx context.Context, c caller, e endpoint) *fixture {
@@ -447,6 +448,13 @@ func (w *policyWorld) prepare(t *testing.T, ctx context.Context, c caller, e end
 		t.Fatal(err)
 	}
 	f := &fixture{room: rm}
+	if f.transcript, err = s.store.CreateTranscript(ctx, rm.ID, "fr", "Doctor Who", time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.store.AppendSegment(ctx, f.transcript, store.TranscriptSegment{ParticipantID: "p1", SpeakerName: "Doctor Who",
+		Start: time.Second, End: 3 * time.Second, Text: "Bonjour à tous", Language: "fr"}); err != nil {
+		t.Fatal(err)
+	}
 	s.give(t, w.dwho, rm.Code, w.msmithID, room.Member)
 	if !c.owner && !c.guest && c.role != room.NoRole {
 		s.give(t, w.dwho, rm.Code, w.rtylerID, c.role)
@@ -510,6 +518,12 @@ var policy = []endpoint{
 	{name: "GET meeting", method: "GET", path: "/api/v1/rooms/{code}/meeting", scope: "rooms:read", live: true, check: checkGetMeeting,
 		want: grid("200     200     403     403     403         403         403:banned  | 200    403:scope  403     | 401    401     401")},
 	{name: "DELETE meeting", method: "DELETE", path: "/api/v1/rooms/{code}/meeting", scope: "rooms:write", live: true, check: checkEndMeeting,
+		want: grid("204     204     403     403     403         403         403:banned  | 204    403:scope  403     | 401    401     401")},
+	{name: "GET transcripts", method: "GET", path: "/api/v1/rooms/{code}/transcripts", scope: "transcripts:read", check: checkListTranscripts,
+		want: grid("200     200     403     403     403         403         403:banned  | 200    403:scope  403     | 401    401     401")},
+	{name: "GET transcript", method: "GET", path: "/api/v1/rooms/{code}/transcripts/{transcript}?format=json", scope: "transcripts:read", check: checkGetTranscript,
+		want: grid("200     200     403     403     403         403         403:banned  | 200    403:scope  403     | 401    401     401")},
+	{name: "DELETE transcript", method: "DELETE", path: "/api/v1/rooms/{code}/transcripts/{transcript}", scope: "rooms:write", check: checkDeleteTranscript,
 		want: grid("204     204     403     403     403         403         403:banned  | 204    403:scope  403     | 401    401     401")},
 	{name: "GET tokens", method: "GET", path: "/api/v1/tokens", check: checkListTokens,
 		want: grid("200     200     200     200     401:signin  200         200         | 403    403        403     | 401    401     401")},
@@ -626,6 +640,35 @@ func checkEndMeeting(t *testing.T, ctx context.Context, _ *policyWorld, f *fixtu
 		return
 	}
 	stillThere(t, ctx, f.meeting)
+}
+
+func checkListTranscripts(t *testing.T, _ context.Context, _ *policyWorld, f *fixture, _ caller, r reply, allowed bool) {
+	if !allowed {
+		return
+	}
+	var got struct {
+		Transcripts []struct {
+			ID       string
+			Segments int
+		}
+	}
+	r.decode(t, &got)
+	if len(got.Transcripts) != 1 || got.Transcripts[0].ID != string(f.transcript) || got.Transcripts[0].Segments != 1 {
+		t.Fatalf("transcripts %+v", got.Transcripts)
+	}
+}
+
+func checkGetTranscript(t *testing.T, _ context.Context, _ *policyWorld, _ *fixture, _ caller, r reply, allowed bool) {
+	if allowed != strings.Contains(string(r.body), "Bonjour à tous") {
+		t.Fatalf("the transcript's words were given: %v: %s", !allowed, r.body)
+	}
+}
+
+func checkDeleteTranscript(t *testing.T, ctx context.Context, w *policyWorld, f *fixture, _ caller, _ reply, allowed bool) {
+	_, err := w.srv.store.Transcript(ctx, f.transcript)
+	if gone := errors.Is(err, store.ErrNotFound); gone != allowed {
+		t.Fatalf("the transcript is gone: %v (%v)", gone, err)
+	}
 }
 
 type listedToken struct{ ID, Secret string }
@@ -751,7 +794,8 @@ func TestAPIPolicyMatrix(t *testing.T) {
 			for i, c := range callers {
 				t.Run(c.name, func(t *testing.T) {
 					f := w.prepare(t, ctx, c, e)
-					path := strings.NewReplacer("{code}", string(f.room.Code), "{user}", string(w.msmithID), "{id}", string(f.victim.ID)).Replace(e.path)
+					path := strings.NewReplacer("{code}", string(f.room.Code), "{user}", string(w.msmithID), "{id}", string(f.victim.ID),
+						"{transcript}", string(f.transcript)).Replace(e.path)
 					body := e.body
 					if mk, ok := body.(func(*policyWorld) any); ok {
 						body = mk(w)

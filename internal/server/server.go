@@ -40,6 +40,7 @@ type Server struct {
 	media    *sfu.Engine
 	turn     *turnserver.Server // nil when off
 	meetings *meeting.Registry
+	speech   *speechService
 	signal   *signal.Handler
 	http     *http.Server
 	listener net.Listener
@@ -107,6 +108,12 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		mcfg.ReconnectGrace = cfg.Rooms.ReconnectGrace
 	}
 	mcfg.Rooms = roomRecords{store: st, allowUnregistered: cfg.Rooms.AllowUnregistered}
+	voice, err := startSpeech(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { _ = voice.Close(context.Background()) })
+	mcfg.Speech = voice.meeting
 	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
 
 	var tlsConfig *tls.Config
@@ -163,11 +170,13 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		media:    media,
 		turn:     relay,
 		meetings: meetings,
+		speech:   voice,
 		signal:   sig,
 		listener: ln,
 		served:   make(chan error, 1),
 		http: &http.Server{
-			Handler:           httpapi.New(sig, web.Files(), log, api, whip.New(meetings, whipTokens, log)),
+			Handler: httpapi.New(sig, web.Files(), log, api, whip.New(meetings, whipTokens, log),
+				voice.apiRoutes(cfg.Speech.API, api.BearerScope(restapi.ScopeSpeech))),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
@@ -277,6 +286,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.pprof.Shutdown(ctx))
 	}
 	errs = append(errs, s.meetings.Wait(ctx))
+	errs = append(errs, s.speech.Close(ctx))
 	if s.turn != nil {
 		errs = append(errs, s.turn.Close())
 	}

@@ -48,13 +48,13 @@ type testServer struct {
 
 // startServer runs a real server on free loopback ports with short ICE
 // timeouts, and shuts it down at the end of the test.
-func startServer(t *testing.T, change ...func(*config.Config, *Options)) *testServer {
+func startServer(t testing.TB, change ...func(*config.Config, *Options)) *testServer {
 	t.Helper()
 	return startServerLogging(t, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), change...)
 }
 
 // startServerLogging is startServer with the server's log going to log.
-func startServerLogging(t *testing.T, log *slog.Logger, change ...func(*config.Config, *Options)) *testServer {
+func startServerLogging(t testing.TB, log *slog.Logger, change ...func(*config.Config, *Options)) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.HTTP.Addr = "127.0.0.1:0"
@@ -90,7 +90,7 @@ func (s *testServer) join(t *testing.T, ctx context.Context, code room.Code, nam
 }
 
 // joinWith joins with options; their URL is the server's.
-func (s *testServer) joinWith(t *testing.T, ctx context.Context, opts client.Options, sources ...protocol.Source) *client.Client {
+func (s *testServer) joinWith(t testing.TB, ctx context.Context, opts client.Options, sources ...protocol.Source) *client.Client {
 	t.Helper()
 	name := opts.Name
 	opts.URL = s.url

@@ -93,6 +93,9 @@ func (l *layer) run() {
 				}
 			}
 		}
+		if box := t.packets.Load(); box != nil {
+			box.Packet(h.Seq, h.Timestamp, pkt[h.PayloadStart:h.PayloadEnd])
+		}
 		// Audio can be joined at any packet.
 		keyframe := t.kind == webrtc.RTPCodecTypeAudio || l.keyframe(pkt[h.PayloadStart:h.PayloadEnd])
 		for _, d := range *t.downs.Load() {

@@ -23,6 +23,14 @@ type LevelObserver interface {
 	Observe(level uint8)
 }
 
+// PacketObserver receives the packets of an audio track, for speech
+// recognition. It is called on the forwarding path with the packet's
+// fields; payload is only valid during the call. It must copy what it keeps
+// and return at once.
+type PacketObserver interface {
+	Packet(seq uint16, timestamp uint32, payload []byte)
+}
+
 // Layer ranks the simulcast encodings of a video track, lowest first.
 type Layer int
 
@@ -65,7 +73,8 @@ type UpTrack struct {
 	codec webrtc.RTPCodecParameters
 	log   *slog.Logger
 
-	levels atomic.Pointer[levelBox]
+	levels  atomic.Pointer[levelBox]
+	packets atomic.Pointer[packetBox]
 
 	mu     sync.Mutex
 	closed bool
@@ -76,6 +85,8 @@ type UpTrack struct {
 }
 
 type levelBox struct{ LevelObserver }
+
+type packetBox struct{ PacketObserver }
 
 func newUpTrack(owner *Peer, mid string, remote *webrtc.TrackRemote) *UpTrack {
 	t := &UpTrack{
@@ -110,6 +121,15 @@ func (t *UpTrack) ObserveLevels(o LevelObserver) {
 		return
 	}
 	t.levels.Store(&levelBox{o})
+}
+
+// ObservePackets makes o receive the track's packets; nil stops it.
+func (t *UpTrack) ObservePackets(o PacketObserver) {
+	if o == nil {
+		t.packets.Store(nil)
+		return
+	}
+	t.packets.Store(&packetBox{o})
 }
 
 // addLayer registers the RTP stream of one layer; it reports false when the

@@ -325,6 +325,8 @@ func (s *session) handle(ctx context.Context, msg protocol.Message) *protocol.Er
 		return hostError(p.Moderate(ctx, m))
 	case *protocol.RoomSettings:
 		return hostError(p.ChangeSettings(ctx, m))
+	case *protocol.SpeechControl:
+		return hostError(p.ControlSpeech(ctx, m))
 	}
 	return nil
 }
@@ -345,6 +347,10 @@ func hostError(err error) *protocol.Error {
 		return protocol.Errorf(protocol.CodeSignInRequired, "only signed-in participants can be made administrators")
 	case errors.Is(err, meeting.ErrRoomFull):
 		return protocol.Errorf(protocol.CodeRoomFull, "the meeting is full: raise its participant cap in the room settings to let more in")
+	case errors.Is(err, meeting.ErrSpeechOff):
+		return protocol.Errorf(protocol.CodeUnavailable, "speech recognition is not set up on this server: an operator must configure speech.engine")
+	case errors.Is(err, meeting.ErrNoTranscripts):
+		return protocol.Errorf(protocol.CodeUnavailable, "this server keeps no transcripts: an operator must configure its database")
 	}
 	return mediaError(err)
 }

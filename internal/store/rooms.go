@@ -21,7 +21,7 @@ type Room struct {
 }
 
 const roomColumns = `r.id, r.code, r.name, r.access, r.max_participants,
-	r.publish_microphone, r.publish_camera, r.publish_screen, r.created_by, r.created_at, r.updated_at`
+	r.publish_microphone, r.publish_camera, r.publish_screen, r.language, r.created_by, r.created_at, r.updated_at`
 
 func scanRoom(row scanner) (Room, error) {
 	var (
@@ -30,7 +30,7 @@ func scanRoom(row scanner) (Room, error) {
 	)
 	err := row.Scan(&r.ID, &r.Code, &r.Name, &r.Settings.Access, &r.Settings.MaxParticipants,
 		&r.Settings.Publishing.Microphone, &r.Settings.Publishing.Camera, &r.Settings.Publishing.Screen,
-		&createdBy, &r.CreatedAt, &r.UpdatedAt)
+		&r.Settings.Language, &createdBy, &r.CreatedAt, &r.UpdatedAt)
 	r.CreatedBy = UserID(createdBy.String)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, err
@@ -67,10 +67,10 @@ func (s *Store) CreateRoom(ctx context.Context, r Room, creator UserID) (Room, e
 		p := r.Settings.Publishing
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO rooms (id, code, name, access, max_participants,
-				publish_microphone, publish_camera, publish_screen, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+				publish_microphone, publish_camera, publish_screen, language, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
 			r.ID, r.Code, r.Name, r.Settings.Access, r.Settings.MaxParticipants,
-			p.Microphone, p.Camera, p.Screen, creator, now); err != nil {
+			p.Microphone, p.Camera, p.Screen, r.Settings.Language, creator, now); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO members (room_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)`,
@@ -102,9 +102,9 @@ func (s *Store) UpdateRoom(ctx context.Context, id RoomID, name string, settings
 		p := settings.Publishing
 		err := affected(tx.ExecContext(ctx, `
 			UPDATE rooms SET name = $2, access = $3, max_participants = $4,
-				publish_microphone = $5, publish_camera = $6, publish_screen = $7, updated_at = $8
+				publish_microphone = $5, publish_camera = $6, publish_screen = $7, language = $8, updated_at = $9
 			WHERE id = $1`,
-			id, name, settings.Access, settings.MaxParticipants, p.Microphone, p.Camera, p.Screen, dbTime(time.Now())))
+			id, name, settings.Access, settings.MaxParticipants, p.Microphone, p.Camera, p.Screen, settings.Language, dbTime(time.Now())))
 		if err != nil {
 			return err
 		}

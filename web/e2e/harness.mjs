@@ -86,11 +86,13 @@ const baseArgs = [
 // microphone (a moving pattern and a beep); with allow, it grants access to
 // them, and to the screen, without asking.
 // With udpBlocked, WebRTC may only use TCP, as behind a firewall that lets
-// nothing else out.
-export async function launchBrowser({ devices = true, allow = true, udpBlocked = false } = {}) {
+// nothing else out. With audioFile (a 16-bit WAV), the fake microphone
+// plays that file over and over instead of the beep.
+export async function launchBrowser({ devices = true, allow = true, udpBlocked = false, audioFile = '' } = {}) {
   const args = [...baseArgs];
   if (udpBlocked) args.push('--force-webrtc-ip-handling-policy=disable_non_proxied_udp');
   if (devices) args.push('--use-fake-device-for-media-stream');
+  if (devices && audioFile) args.push(`--use-file-for-fake-audio-capture=${audioFile}`);
   if (allow) args.push('--use-fake-ui-for-media-stream');
   return chromium.launch({ executablePath: chromiumPath, headless: true, args });
 }

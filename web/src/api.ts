@@ -97,3 +97,26 @@ export function requestJoin(code: string, name: string): Promise<JoinGrant> {
 export function signInURL(path: string): string {
   return `/auth/login?next=${encodeURIComponent(path)}`;
 }
+
+// TranscriptInfo describes one of a room's transcripts, for its hosts.
+export interface TranscriptInfo {
+  id: string;
+  started_at: string;
+  ended_at: string | null; // null while it is being made
+  language: string;
+  segments: number;
+  started_by: string;
+}
+
+export type TranscriptFormat = 'md' | 'vtt' | 'srt' | 'json';
+
+// listTranscripts returns the room's transcripts, newest first (hosts only).
+export async function listTranscripts(code: string): Promise<TranscriptInfo[]> {
+  return (await call<{ transcripts: TranscriptInfo[] }>('GET', `/api/v1/rooms/${encodeURIComponent(code)}/transcripts`)).transcripts;
+}
+
+// transcriptURL is where the browser downloads a transcript; the server
+// sends it as an attachment.
+export function transcriptURL(code: string, id: string, format: TranscriptFormat): string {
+  return `/api/v1/rooms/${encodeURIComponent(code)}/transcripts/${encodeURIComponent(id)}?format=${format}`;
+}

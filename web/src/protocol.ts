@@ -38,6 +38,43 @@ export interface RoomSettings {
 }
 // RoomRules are the room's rules and pin, as the server tells everyone.
 export interface RoomRules { access: Access; max_participants: number; publishing: Publishing; pinned?: string }
+// SpeechLanguage is a language captions and transcripts may be asked in.
+export type SpeechLanguage = 'fr' | 'en' | 'de' | 'nl';
+export const speechLanguages: readonly SpeechLanguage[] = ['fr', 'en', 'de', 'nl'];
+// SpeechControl is sent by hosts; fields left out do not change.
+export interface SpeechControl {
+  type: 'speech_control';
+  captions?: boolean;
+  transcribe?: boolean;
+  language?: SpeechLanguage;
+}
+export type EngineState = 'ok' | 'degraded' | 'down';
+export interface SpeechEngine { name: string; state: EngineState; detail?: string }
+// SpeechStatus is whether captions and transcription are on, as the server
+// tells everyone after the welcome and on every change. engine and
+// transcript (the latest downloadable transcript's id) come to hosts only.
+export interface SpeechStatus {
+  available: boolean;
+  reason?: string; // why not available, and what an operator should configure
+  captions: boolean;
+  transcribing: boolean;
+  transcribing_since?: number; // ms since 1970
+  language: SpeechLanguage;
+  engine?: SpeechEngine;
+  transcript?: string;
+}
+// Caption is a piece of what someone said. The partials of one utterance
+// share its number and are replaced in place; the final one replaces them.
+export interface Caption {
+  participant: string;
+  name: string;
+  utterance: number;
+  text: string;
+  final: boolean;
+  start_ms: number;
+  end_ms: number;
+  missed?: number; // utterances not captioned just before, the engine being behind
+}
 export interface TrackDeclaration { mid: string; source: Source; muted: boolean }
 export interface OfferedTrack { mid: string; participant: string; source: Source }
 
@@ -56,7 +93,8 @@ export type ClientMessage =
   | { type: 'deny'; participant: string }
   | { type: 'admit_all' }
   | Moderate
-  | RoomSettings;
+  | RoomSettings
+  | SpeechControl;
 
 // ViewedTrack is a video track shown on screen, with its tile's size in
 // device pixels.
@@ -97,5 +135,7 @@ export type ServerMessage =
   | { type: 'lobby'; waiting: Visitor[]; knock?: boolean }
   | { type: 'moderated'; action: 'mute' | 'stop' | 'lower_hand'; source: Source; by: string }
   | ({ type: 'room' } & RoomRules)
+  | ({ type: 'speech' } & SpeechStatus)
+  | ({ type: 'caption' } & Caption)
   | { type: 'bye'; reason: LeaveReason }
   | { type: 'error'; code: ErrorCode; message: string; request?: string };

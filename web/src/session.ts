@@ -7,6 +7,7 @@ import { ApiError, requestJoin, type RoomInfo } from './api';
 import type { MessageKey } from './i18n';
 import {
   subprotocol,
+  type Caption,
   type ClientMessage,
   type Moderate,
   type OfferedTrack,
@@ -16,6 +17,8 @@ import {
   type RoomSettings,
   type ServerMessage,
   type Source,
+  type SpeechControl,
+  type SpeechStatus,
   type Target,
   type TrackDeclaration,
   type ViewedTrack,
@@ -78,6 +81,7 @@ export interface MeetingState {
   room: RoomInfo | null; // the room's record, from the join request
   rules: RoomRules | null; // the room's rules and pin, from the server
   lobby: Visitor[]; // who waits to enter, for hosts
+  speech: SpeechStatus | null; // captions and transcription; null until the server says
   knocks: Knocks;
   notice: Notice | null;
   ended: Ended | null;
@@ -117,6 +121,7 @@ export class MeetingSession {
     room: null,
     rules: null,
     lobby: [],
+    speech: null,
     knocks: { count: 0, names: [] },
     notice: null,
     ended: null,
@@ -132,6 +137,9 @@ export class MeetingSession {
   private transceivers = new Map<Source, RTCRtpTransceiver>();
   private offered: OfferedTrack[] = [];
   private listeners = new Set<() => void>();
+  // Captions go to their own listeners, not into state: partials come
+  // several times a second and only the captions area needs them.
+  private captionListeners = new Set<(c: Caption) => void>();
   private inbox: Promise<void> = Promise.resolve();
   private outbox: Promise<void> = Promise.resolve(); // publish negotiations, in order
   private publishAnswer: { resolve: (sdp: string) => void; reject: (err: Error) => void } | null = null;
@@ -210,6 +218,12 @@ export class MeetingSession {
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  // onCaption calls fn with each caption the server sends.
+  onCaption(fn: (c: Caption) => void): () => void {
+    this.captionListeners.add(fn);
+    return () => this.captionListeners.delete(fn);
   }
 
   private emit() {
@@ -306,6 +320,17 @@ export class MeetingSession {
         s.rules = rules;
         this.emit();
         this.obeyRoom(before);
+        break;
+      }
+      case 'speech': {
+        const { type: _, ...speech } = msg;
+        s.speech = speech;
+        this.emit();
+        break;
+      }
+      case 'caption': {
+        const { type: _, ...caption } = msg;
+        this.captionListeners.forEach((fn) => fn(caption));
         break;
       }
       case 'moderated':
@@ -610,6 +635,12 @@ export class MeetingSession {
     this.send({ type: 'room_settings', ...settings });
   }
 
+  // controlSpeech turns the room's captions or transcription on or off, or
+  // sets its spoken language; the server's speech message says what it did.
+  controlSpeech(control: Omit<SpeechControl, 'type'>) {
+    this.send({ type: 'speech_control', ...control });
+  }
+
   // ---- receiving ----
 
   // setView tells the server which videos are on screen and how large, so
@@ -664,4 +695,4 @@ export class MeetingSession {
 
 // hostRequests are the messages only hosts send: the server's refusal of
 // one is shown to the host who tried.
-const hostRequests = new Set(['admit', 'deny', 'admit_all', 'moderate', 'room_settings']);
+const hostRequests = new Set(['admit', 'deny', 'admit_all', 'moderate', 'room_settings', 'speech_control']);

@@ -1,11 +1,12 @@
 import { t, type MessageKey } from '../i18n';
 import { capture, captureScreen } from '../media';
 import { isHost, type Governed, type MeetingSession } from '../session';
-import { CameraIcon, HandIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
+import { CameraIcon, CaptionsIcon, HandIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
 import { LobbyButton } from './Lobby';
 import { participantsPanelId } from './Participants';
+import { speechPanelId } from './SpeechPanel';
 
-export type PanelName = 'participants' | 'lobby' | null;
+export type PanelName = 'participants' | 'lobby' | 'speech' | null;
 
 // Why a control is off when the room's rules forbid its source.
 const forbiddenKey: Record<Governed, MessageKey> = {
@@ -15,21 +16,26 @@ const forbiddenKey: Record<Governed, MessageKey> = {
 };
 
 // Controls is the meeting's footer: the user's own microphone, camera,
-// screen and leave buttons, and the panels and settings. A control the
-// room forbids stays focusable (aria-disabled) so that keyboard and screen
-// reader users can reach it and hear why it is off.
+// screen, captions and leave buttons, and the panels and settings. A control
+// the room forbids stays focusable (aria-disabled) so that keyboard and
+// screen reader users can reach it and hear why it is off. Captions are
+// each participant's own choice, shown while the room has them on.
 export function Controls({
   session,
   panel,
   onPanel,
   onSettings,
   onToast,
+  captionsShown,
+  onCaptions,
 }: {
   session: MeetingSession;
   panel: PanelName;
   onPanel: (p: PanelName) => void;
   onSettings: () => void;
   onToast: (key: MessageKey) => void;
+  captionsShown: boolean;
+  onCaptions: (shown: boolean) => void;
 }) {
   const s = session.state;
   const host = isHost(s.self);
@@ -133,6 +139,18 @@ export function Controls({
           >
             <HandIcon />
           </button>
+          {s.speech?.captions && (
+            <button
+              type="button"
+              class={`round ${captionsShown ? 'active' : ''}`}
+              aria-pressed={captionsShown}
+              aria-label={t('captions.button')}
+              title={captionsShown ? t('captions.hide') : t('captions.show')}
+              onClick={() => onCaptions(!captionsShown)}
+            >
+              <CaptionsIcon />
+            </button>
+          )}
           <button type="button" class="round danger" aria-label={t('meeting.leave')} title={t('meeting.leave')} onClick={() => session.leave()}>
             <LeaveIcon />
           </button>
@@ -148,6 +166,17 @@ export function Controls({
             {t('people.button')}
           </button>
           {host && <LobbyButton session={session} expanded={panel === 'lobby'} onToggle={() => onPanel(panel === 'lobby' ? null : 'lobby')} />}
+          {host && s.speech && (
+            <button
+              type="button"
+              class={`tool ${panel === 'speech' ? 'active' : ''}`}
+              aria-expanded={panel === 'speech'}
+              aria-controls={panel === 'speech' ? speechPanelId : undefined}
+              onClick={() => onPanel(panel === 'speech' ? null : 'speech')}
+            >
+              {t('speech.button')}
+            </button>
+          )}
           {host && s.rules && (
             <button type="button" class="tool" aria-haspopup="dialog" aria-label={t('settings.title')} onClick={onSettings}>
               {t('settings.button')}

@@ -1,12 +1,16 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { captionsWanted, setCaptionsWanted } from '../captions';
 import { t, type MessageKey } from '../i18n';
 import type { Participant } from '../protocol';
 import { handRanks, isHost, type MeetingSession, type RemoteMedia } from '../session';
 import { Audio, Video, useViewReport } from './media';
+import { Captions } from './Captions';
+import { TranscribingBadge, useSpeechNotices } from './Consent';
 import { Controls, type PanelName } from './Controls';
 import { LobbyPanel } from './Lobby';
 import { ParticipantsPanel } from './Participants';
 import { RoomSettings } from './RoomSettings';
+import { SpeechPanel } from './SpeechPanel';
 import { Avatar, Tile, type TileModel } from './Tile';
 
 // StageModel is what is shown large: a screen share, or the camera of the
@@ -42,6 +46,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   const [copied, setCopied] = useState(false);
   const [panel, setPanel] = useState<PanelName>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [captionsShown, setCaptionsShown] = useState(captionsWanted);
   const [knockers, setKnockers] = useState<string[]>([]); // shown in the knock banner
   const known = useRef(new Map<string, string>(s.others.map((p) => [p.id, p.name])));
   const raised = useRef(new Set<string>(s.others.filter((p) => p.hand_raised_at).map((p) => p.id)));
@@ -99,6 +104,8 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
     saving.current = false;
   }, [s.rules]);
 
+  useSpeechNotices(s.speech, host, setAnnouncement, (key) => setToast({ key }));
+
   // Notices from the session: what a host did to us, refused actions.
   useEffect(() => {
     if (s.notice) setToast({ key: s.notice.key, params: s.notice.params });
@@ -112,7 +119,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
 
   // A host who stops being one closes the hosts' panels.
   useEffect(() => {
-    if (!host && panel === 'lobby') setPanel(null);
+    if (!host && (panel === 'lobby' || panel === 'speech')) setPanel(null);
     if (!host) setSettingsOpen(false);
   }, [host]);
 
@@ -181,6 +188,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
         >
           {copied ? t('prejoin.linkCopied') : t('prejoin.copyLink')}
         </button>
+        {s.speech?.transcribing && <TranscribingBadge since={s.speech.transcribing_since} />}
         <span class={`connection ${s.connection}`} role="status" aria-label={t('connection.label', { state: t(connectionKey[s.connection]) })}>
           {t(connectionKey[s.connection])}
         </span>
@@ -213,9 +221,22 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
         </ul>
         {panel === 'participants' && <ParticipantsPanel session={session} onClose={() => setPanel(null)} />}
         {panel === 'lobby' && host && <LobbyPanel session={session} onClose={() => setPanel(null)} />}
+        {panel === 'speech' && host && <SpeechPanel session={session} code={code} onClose={() => setPanel(null)} />}
+        {s.speech?.captions && captionsShown && <Captions session={session} />}
       </main>
 
-      <Controls session={session} panel={panel} onPanel={setPanel} onSettings={() => setSettingsOpen(true)} onToast={(key) => setToast({ key })} />
+      <Controls
+        session={session}
+        panel={panel}
+        onPanel={setPanel}
+        onSettings={() => setSettingsOpen(true)}
+        onToast={(key) => setToast({ key })}
+        captionsShown={captionsShown}
+        onCaptions={(shown) => {
+          setCaptionsShown(shown);
+          setCaptionsWanted(shown);
+        }}
+      />
 
       {host && knockers.length > 0 && panel !== 'lobby' && (
         <div class="knock-banner">

@@ -52,6 +52,15 @@ export function SignalIcon({ bars }: { bars: 1 | 2 | 3 }) {
   );
 }
 
+export function CaptionsIcon() {
+  return (
+    <svg {...svg}>
+      <rect x="2" y="5" width="20" height="14" rx="2" />
+      <path d="M10.5 10.2a2.2 2.2 0 1 0 0 3.6M17 10.2a2.2 2.2 0 1 0 0 3.6" />
+    </svg>
+  );
+}
+
 export function HandIcon({ size = 24 }: { size?: number }) {
   return (
     <svg {...svg} width={size} height={size}>
