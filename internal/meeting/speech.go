@@ -112,6 +112,15 @@ func (m *Meeting) speechFor(p *Participant) *protocol.Speech {
 	return s
 }
 
+// SpeechChanged tells the hosts of every meeting the engine's new health.
+func (r *Registry) SpeechChanged() {
+	for _, m := range r.live() {
+		m.mu.Lock()
+		m.tellSpeechLocked()
+		m.mu.Unlock()
+	}
+}
+
 func (m *Meeting) tellSpeechLocked() {
 	for _, o := range m.participants {
 		o.sink.Send(m.speechFor(o))
@@ -184,8 +193,10 @@ func (p *Participant) ControlSpeech(ctx context.Context, c *protocol.SpeechContr
 		p.log.Info("transcription stopped", "transcript", m.speech.transcript.ID())
 		finished, m.speech.transcript = m.speech.transcript, nil
 	}
-	if newLanguage {
-		m.closeListenersLocked() // the next ones listen for the new language
+	if newLanguage || finished != nil {
+		// The next listeners hear the new language; the closing ones hand
+		// what they heard so far to the finished transcript.
+		m.closeListenersLocked()
 	}
 	m.updateListenersLocked()
 	if finished != nil {

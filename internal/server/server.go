@@ -115,6 +115,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	undo = append(undo, func() { _ = voice.Close(context.Background()) })
 	mcfg.Speech = voice.meeting
 	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
+	voice.onChange(meetings.SpeechChanged)
 
 	var tlsConfig *tls.Config
 	if cfg.HTTP.TLSCert != "" {

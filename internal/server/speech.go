@@ -39,6 +39,8 @@ type speechService struct {
 	log     *slog.Logger
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
+	// changed is called when the engine's health changes, to tell hosts.
+	changed atomic.Pointer[func()]
 }
 
 // startSpeech makes the engine that speech.engine names. An engine that
@@ -115,6 +117,9 @@ func newEngine(ctx context.Context, cfg *config.Config, log *slog.Logger) (speec
 	return nil, nil
 }
 
+// onChange makes f be called when the engine's health changes.
+func (s *speechService) onChange(f func()) { s.changed.Store(&f) }
+
 // Health is the engine's latest known health.
 func (s *speechService) Health() speech.Health {
 	if h := s.health.Load(); h != nil {
@@ -126,15 +131,22 @@ func (s *speechService) Health() speech.Health {
 func (s *speechService) watchHealth(ctx context.Context) {
 	ticker := time.NewTicker(healthInterval)
 	defer ticker.Stop()
-	for {
+	for first := true; ; first = false {
 		check, cancel := context.WithTimeout(ctx, 20*time.Second)
 		h := s.engine.Health(check)
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
-		if old := s.health.Swap(&h); old != nil && *old != h {
-			s.log.Warn("speech engine health changed", "state", h.State, "detail", h.Detail)
+		if old := s.health.Swap(&h); first || *old != h {
+			level := slog.LevelWarn
+			if first {
+				level = slog.LevelInfo
+			}
+			s.log.Log(ctx, level, "speech engine health", "state", h.State, "detail", h.Detail)
+			if f := s.changed.Load(); f != nil {
+				(*f)() // hosts see it
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/visio-meet/visio/internal/speech"
 	"github.com/visio-meet/visio/internal/speech/speechtest"
 	"github.com/visio-meet/visio/internal/store"
+	"github.com/visio-meet/visio/internal/transcript"
 )
 
 // speechServer starts a server whose speech engine is pocketsphinx, or one
@@ -318,4 +321,93 @@ func TestSpeechOffSaysWhy(t *testing.T) {
 	waitState(t, ctx, ac, "a language Visio does not offer is refused", func(s client.State) bool {
 		return slices.ContainsFunc(s.Errors, func(e protocol.Error) bool { return e.Code == protocol.CodeInvalid })
 	})
+}
+
+// TestAFinishedTranscriptIsSummarisedAndSentToTheWebhook: when the meeting
+// ends, its transcript is summarised by the chat service and delivered,
+// signed, to the webhook. No language model runs on these machines, so the
+// chat service is a stand-in that answers like one; the webhook receiver is
+// what an integrator would run.
+func TestAFinishedTranscriptIsSummarisedAndSentToTheWebhook(t *testing.T) {
+	const secret = "webhook-secret-for-the-test"
+	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		if !strings.Contains(fmt.Sprint(req.Messages), "Alice") {
+			http.Error(w, "the transcript is not in the prompt", http.StatusBadRequest)
+			return
+		}
+		answer := `{"short":"Alice tested the microphone.","topics":["microphone"],"action_items":["none"]}`
+		_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": answer}}}})
+	}))
+	defer chat.Close()
+	type delivery struct {
+		body   []byte
+		header http.Header
+	}
+	delivered := make(chan delivery, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		delivered <- delivery{body, r.Header.Clone()}
+	}))
+	defer hook.Close()
+	srv := speechServer(t, func(c *config.Config, _ *Options) {
+		c.Transcripts.WebhookURL, c.Transcripts.WebhookSecret = hook.URL, secret
+		c.Summary.URL = chat.URL
+	})
+	ctx := testContext(t)
+	packets, err := client.ReadOggOpus("../speech/testdata/speech.opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := srv.guest(t, "Alice")
+	code := alice.newRoom("public")
+	ac := srv.joinWith(t, ctx, client.Options{Room: code, Name: "Alice", Cookies: alice.jar, Speech: packets})
+	if err := ac.ControlSpeech(ctx, protocol.SpeechControl{Transcribe: ptr(true), Language: ptr("en")}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ctx, ac, "transcription is on", func(s client.State) bool { return s.Speech.Transcribing })
+	if err := ac.Publish(ctx, mic); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Duration(len(packets))*20*time.Millisecond + time.Second)
+	if err := ac.Leave(ctx); err != nil { // the meeting ends with her
+		t.Fatal(err)
+	}
+
+	var d delivery
+	select {
+	case d = <-delivered:
+	case <-ctx.Done():
+		t.Fatal("no transcript reached the webhook")
+	}
+	if err := transcript.VerifySignature(secret, d.header.Get(transcript.SignatureHeader), d.body, time.Now(), 0); err != nil {
+		t.Errorf("the signature does not verify: %v", err)
+	}
+	if got := d.header.Get(transcript.EventHeader); got != transcript.ReadyEvent {
+		t.Errorf("event %q", got)
+	}
+	var tr struct {
+		jsonTranscript
+		Summary *struct{ Short string } `json:"summary"`
+	}
+	if err := json.Unmarshal(d.body, &tr); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Segments) == 0 || tr.Segments[0].Speaker != "Alice" || tr.Segments[0].Text == "" {
+		t.Errorf("the delivered transcript: %+v", tr.Segments)
+	}
+	if tr.Summary == nil || tr.Summary.Short != "Alice tested the microphone." {
+		t.Errorf("the delivered summary: %+v", tr.Summary)
+	}
+	// The summary is kept with the transcript.
+	var kept struct {
+		Summary *struct{ Short string } `json:"summary"`
+	}
+	if status := alice.call(http.MethodGet, fmt.Sprintf("/api/v1/rooms/%s/transcripts/%s?format=json", code, tr.ID), nil, &kept); status != http.StatusOK ||
+		kept.Summary == nil || kept.Summary.Short == "" {
+		t.Errorf("the stored transcript: %d %+v", status, kept.Summary)
+	}
 }
