@@ -109,6 +109,7 @@ type Client struct {
 	moderated    []protocol.Moderated
 	speech       protocol.Speech
 	captions     []ReceivedCaption
+	chat         chatLog
 }
 
 // ReceivedCaption is a caption and when it came.
@@ -309,6 +310,7 @@ type State struct {
 	Moderated []protocol.Moderated // what hosts did to us, in order
 	Speech    protocol.Speech      // captions and transcription, as last told
 	Captions  []ReceivedCaption    // every caption received, in order
+	Chat      ChatState
 }
 
 // State returns a snapshot.
@@ -319,7 +321,7 @@ func (c *Client) State() State {
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
 		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: c.resumeWithin, Left: slices.Clone(c.leftIDs),
 		Waiting: c.waiting, Lobby: slices.Clone(c.lobby.Waiting), Knocks: c.knocks, Room: c.room, Moderated: slices.Clone(c.moderated),
-		Speech: c.speech, Captions: slices.Clone(c.captions)}
+		Speech: c.speech, Captions: slices.Clone(c.captions), Chat: c.chat.state()}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -472,6 +474,8 @@ func (c *Client) handle(msg protocol.Message) {
 	case *protocol.Moderated:
 		c.moderated = append(c.moderated, *m)
 		c.obeyLocked(m)
+	case *protocol.Chat, *protocol.ChatHistory, *protocol.ChatDeleted, *protocol.Reaction:
+		c.chat.handle(m)
 	}
 }
 

@@ -98,6 +98,11 @@ type Config struct {
 			ModelDir string
 		}
 	}
+	Chat struct {
+		MaxFileBytes    int64
+		MaxMeetingBytes int64
+		FilesDir        string
+	}
 	Transcripts struct {
 		WebhookURL    string
 		WebhookSecret string
@@ -232,6 +237,12 @@ func settings() []setting {
 			func(c *Config) *string { return &c.Speech.Sherpa.VAD }, nil),
 		stringSetting("speech.pocketsphinx.model_dir", "Directory of the pocketsphinx model (Debian package pocketsphinx-en-us).",
 			func(c *Config) *string { return &c.Speech.Pocketsphinx.ModelDir }, nil),
+		sizeSetting("chat.max_file_bytes", "Largest file a participant may share in a meeting's chat; 0 turns file sharing off.",
+			func(c *Config) *int64 { return &c.Chat.MaxFileBytes }, 0, 1<<40),
+		sizeSetting("chat.max_meeting_bytes", "Most bytes of files one meeting may hold at once; hosts make room by deleting messages with files.",
+			func(c *Config) *int64 { return &c.Chat.MaxMeetingBytes }, 0, 1<<44),
+		stringSetting("chat.files_dir", "Directory where the files shared in chats are kept while their meeting lasts (each meeting's are removed when it ends, and what a crashed server left when Visio starts).",
+			func(c *Config) *string { return &c.Chat.FilesDir }, nil),
 		stringSetting("transcripts.webhook_url", "URL that receives each finished transcript as JSON (POST, signed with transcripts.webhook_secret in the Visio-Signature header); empty sends none.",
 			func(c *Config) *string { return &c.Transcripts.WebhookURL }, checkOptionalURL),
 		stringSetting("transcripts.webhook_secret", "Secret that signs the transcript webhook (HMAC-SHA256). Never logged.",
@@ -284,6 +295,9 @@ func Default() *Config {
 	c.Speech.OpenAI.Concurrency = 4
 	c.Speech.Sherpa.ModelsDir = "data/models"
 	c.Speech.Pocketsphinx.ModelDir = "/usr/share/pocketsphinx/model/en-us"
+	c.Chat.MaxFileBytes = 20 << 20
+	c.Chat.MaxMeetingBytes = 200 << 20
+	c.Chat.FilesDir = "data/files"
 	c.Summary.Model = "gpt-4o-mini"
 	c.Log.Level = "info"
 	c.Log.Format = "text"
@@ -352,6 +366,10 @@ func Load(args []string, getenv func(string) (string, bool), usage io.Writer) (*
 	}
 	if c.Auth.Issuer != "" && (c.Auth.ClientID == "" || c.Auth.RedirectURL == "" || c.Auth.Secret == "") {
 		return nil, fmt.Errorf("config: auth.issuer needs auth.client_id, auth.redirect_url and auth.secret as well")
+	}
+	if c.Chat.MaxFileBytes > c.Chat.MaxMeetingBytes {
+		return nil, fmt.Errorf("config: chat.max_file_bytes (%s) is more than chat.max_meeting_bytes (%s): raise the second or lower the first",
+			formatSize(c.Chat.MaxFileBytes), formatSize(c.Chat.MaxMeetingBytes))
 	}
 	for _, s := range all {
 		if s.check == nil {
@@ -532,6 +550,62 @@ func durationSetting(key, help string, field func(*Config) *time.Duration, low, 
 			return nil
 		},
 	}
+}
+
+// sizeSetting reads a number of bytes, such as 20MiB, 500KB or 1048576.
+func sizeSetting(key, help string, field func(*Config) *int64, low, high int64) setting {
+	return setting{key: key, help: help + " A size such as 20MiB, 500KB or 1048576 (bytes).",
+		get: func(c *Config) string { return formatSize(*field(c)) },
+		set: func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			*field(c) = n
+			return nil
+		},
+		check: func(c *Config) error {
+			if n := *field(c); n < low || n > high {
+				return fmt.Errorf("%s is outside %s to %s", formatSize(n), formatSize(low), formatSize(high))
+			}
+			return nil
+		},
+	}
+}
+
+// sizeUnits are the units of sizes, largest first within each family.
+var sizeUnits = []struct {
+	suffix string
+	bytes  int64
+}{
+	{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+	{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1},
+}
+
+func parseSize(v string) (int64, error) {
+	text := strings.TrimSpace(v)
+	unit := int64(1)
+	for _, u := range sizeUnits {
+		if number, ok := strings.CutSuffix(text, u.suffix); ok {
+			text, unit = strings.TrimSpace(number), u.bytes
+			break
+		}
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/unit {
+		return 0, fmt.Errorf("%q is not a size such as 20MiB, 500KB or 1048576", v)
+	}
+	return n * unit, nil
+}
+
+// formatSize writes n in the largest binary unit that divides it.
+func formatSize(n int64) string {
+	for _, u := range sizeUnits[:4] {
+		if n != 0 && n%u.bytes == 0 {
+			return strconv.FormatInt(n/u.bytes, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // listSetting reads a comma-separated list from text.

@@ -2,8 +2,10 @@ package meeting
 
 import (
 	"context"
+	"crypto/rand"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 // Meeting is the live session of one room.
 type Meeting struct {
 	code     room.Code
+	key      string // names this meeting apart from the room's others, for its files
 	registry *Registry
 	speakers *speaker.Detector
 	ctx      context.Context
@@ -32,11 +35,13 @@ type Meeting struct {
 	joining      int
 	ended        bool
 	speech       speechState
+	chat         chatState
 }
 
 func newMeeting(r *Registry, code room.Code, settings room.Settings) *Meeting {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Meeting{code: code, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel, settings: settings,
+	key := string(code) + "_" + strings.ToLower(rand.Text()[:12])
+	return &Meeting{code: code, key: key, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel, settings: settings,
 		speech: speechState{origin: time.Now()}}
 }
 
@@ -73,6 +78,7 @@ func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 		iceServers:  a.ICEServers,
 		declared:    map[string]protocol.TrackDeclaration{},
 		published:   map[protocol.Source]*publication{},
+		chat:        newChatter(),
 	}
 	p.log = m.registry.log.With("room", m.code, "participant", p.id)
 	if d.Entry == room.Wait {
@@ -122,6 +128,7 @@ func (m *Meeting) sendWelcomeLocked(p *Participant, iceServers []protocol.ICESer
 		ICEServers: iceServers, ResumeToken: p.resumeToken, ResumeWithinMS: m.registry.cfg.ReconnectGrace.Milliseconds(), Resumed: resumed})
 	p.sink.Send(m.roomLocked())
 	p.sink.Send(m.speechFor(p))
+	p.sink.Send(m.chatHistoryLocked(p))
 	if p.identity.Role.IsHost() && len(m.lobby) > 0 {
 		p.sink.Send(m.lobbyLocked(false))
 	}

@@ -45,6 +45,7 @@ type Participant struct {
 	admitted      bool                                 // in the meeting, not waiting in the lobby
 	handRaisedAt  time.Time                            // zero while the hand is down
 	listener      *listener                            // hears the microphone for captions and transcripts; nil when off
+	chat          chatter                              // rates and latest client ids of their messages
 	left          bool
 }
 

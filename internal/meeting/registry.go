@@ -99,6 +99,9 @@ type Config struct {
 	Rooms Rooms
 	// Speech captions and transcribes meetings; its zero value turns both off.
 	Speech Speech
+	// Files keeps the files shared in chats; its zero value turns file
+	// sharing off.
+	Files ChatFiles
 }
 
 // Registry holds the meetings of this node.
@@ -227,6 +230,7 @@ func (r *Registry) releaseIfEmpty(m *Meeting) {
 	}
 	m.ended = true
 	m.endSpeechLocked()
+	m.removeFilesLocked()
 	m.stop()
 	delete(r.meetings, m.code)
 	r.dir.Release(m.code)

@@ -101,6 +101,10 @@ var clientMessages = map[string]func() Message{
 	"moderate":       func() Message { return &Moderate{} },
 	"room_settings":  func() Message { return &RoomSettings{} },
 	"speech_control": func() Message { return &SpeechControl{} },
+	// chat and reactions
+	"chat_send":   func() Message { return &ChatSend{} },
+	"chat_delete": func() Message { return &ChatDelete{} },
+	"react":       func() Message { return &React{} },
 }
 
 var serverMessages = map[string]func() Message{
@@ -122,6 +126,10 @@ var serverMessages = map[string]func() Message{
 	"room":                func() Message { return &Room{} },
 	"speech":              func() Message { return &Speech{} },
 	"caption":             func() Message { return &Caption{} },
+	"chat":                func() Message { return &Chat{} },
+	"chat_history":        func() Message { return &ChatHistory{} },
+	"chat_deleted":        func() Message { return &ChatDeleted{} },
+	"reaction":            func() Message { return &Reaction{} },
 }
 
 // DecodeClient parses and validates a message sent by a client. The result is

@@ -34,6 +34,9 @@ func TestRoundTrip(t *testing.T) {
 		&Resume{Participant: "p1", Token: "T0KEN"},
 		&Restart{},
 		&Leave{},
+		&ChatSend{Text: "Bonjour à tous 👋\nOrdre du jour :\tpoint 1", File: "f_abc123", ClientID: "c1"},
+		&ChatDelete{ID: 42},
+		&React{Emoji: "🎉"},
 	}
 	for _, m := range client {
 		b, err := Encode(m)
@@ -58,6 +61,11 @@ func TestRoundTrip(t *testing.T) {
 		&QualityReport{Participants: map[string]Quality{"p2": QualityPoor}},
 		&Error{Code: CodeBadSDP, Message: "x", Request: "publish"},
 		&Bye{Reason: ReasonServerShutdown},
+		&Chat{ID: 1, From: "p1", Name: "Alice", At: 1764633600000, Text: "hello", ClientID: "c1",
+			File: &ChatFile{ID: "f_x", Name: "plan.pdf", Size: 12345, Type: "application/pdf", URL: "/api/v1/rooms/abc-defg-hij/files/f_x"}},
+		&ChatHistory{Messages: []Chat{{ID: 1, From: "p1", Name: "Alice", At: 1, Text: "", Deleted: true}}},
+		&ChatDeleted{ID: 1, By: "Host"},
+		&Reaction{Participant: "p1", Emoji: "👍"},
 	}
 	for _, m := range server {
 		b, _ := Encode(m)
@@ -154,6 +162,16 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"moderate","action":"lower_hand"}`,
 		`{"type":"room_settings","access":"trusted","max_participants":50,"publishing":{"microphone":true,"camera":true,"screen":false}}`,
 		`{"type":"speech_control","captions":true,"transcribe":false,"language":"fr"}`,
+		`{"type":"chat_send","text":"Bonjour à tous","client_id":"c123"}`,
+		`{"type":"chat_send","text":"","file":"f_k3j2abcdefghijklmnopqrstuv"}`,
+		`{"type":"chat_send","text":"  line one\r\nline two\t😀  "}`,
+		`{"type":"chat_send","text":"bell\u0007"}`,
+		`{"type":"chat_send","text":"x","file":"../../etc/passwd"}`,
+		`{"type":"chat_delete","id":42}`,
+		`{"type":"chat_delete","id":-1}`,
+		`{"type":"react","emoji":"👍"}`,
+		`{"type":"react","emoji":"❤"}`,
+		`{"type":"react","emoji":"💩"}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -202,5 +220,46 @@ func TestHostMessagesAreChecked(t *testing.T) {
 	m, err := DecodeClient([]byte(`{"type":"moderate","action":"mute","participant":"p1"}`))
 	if err != nil || m.(*Moderate).Source != SourceMicrophone {
 		t.Fatalf("mute without a source mutes the microphone: %+v %v", m, err)
+	}
+}
+
+func TestChatMessagesAreChecked(t *testing.T) {
+	long := strings.Repeat("é", MaxChatRunes+1)
+	bad := map[string]string{
+		`{"type":"chat_send","text":"   "}`:                                             "empty",
+		`{"type":"chat_send","text":"` + long + `"}`:                                    "longer than 4000",
+		`{"type":"chat_send","text":"ring\u0007"}`:                                      "control",
+		`{"type":"chat_send","text":"a\rb"}`:                                            "control",
+		`{"type":"chat_send","text":"x","file":"../x"}`:                                 "file",
+		`{"type":"chat_send","text":"x","client_id":"` + strings.Repeat("c", 65) + `"}`: "client_id",
+		`{"type":"chat_delete"}`:                                                        "id",
+		`{"type":"react","emoji":"💩"}`:                                                  "emoji",
+		`{"type":"react","emoji":""}`:                                                   "emoji",
+	}
+	for msg, want := range bad {
+		_, err := DecodeClient([]byte(msg))
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Code != CodeInvalid || !strings.Contains(pe.Message, want) {
+			t.Errorf("%.80s: got %v, want an invalid_message about %s", msg, err, want)
+		}
+	}
+	m, err := DecodeClient([]byte(`{"type":"chat_send","text":"  line one\r\nline two\t✓ \n"}`))
+	if err != nil || m.(*ChatSend).Text != "line one\nline two\t✓" {
+		t.Fatalf("the text is trimmed and CR LF becomes LF: %+v %v", m, err)
+	}
+	if _, err := DecodeClient([]byte(`{"type":"chat_send","text":"","file":"f_abc"}`)); err != nil {
+		t.Fatalf("a file without text is a message: %v", err)
+	}
+	if _, err := DecodeClient([]byte(`{"type":"chat_send","text":"` + strings.Repeat("é", MaxChatRunes) + `"}`)); err != nil {
+		t.Fatalf("%d characters are allowed: %v", MaxChatRunes, err)
+	}
+	for _, e := range Reactions() {
+		if _, err := DecodeClient([]byte(`{"type":"react","emoji":"` + e + `"}`)); err != nil {
+			t.Errorf("reaction %s refused: %v", e, err)
+		}
+	}
+	m, err = DecodeClient([]byte(`{"type":"react","emoji":"❤"}`))
+	if err != nil || m.(*React).Emoji != "❤️" {
+		t.Fatalf("a bare heart is the heart reaction: %+v %v", m, err)
 	}
 }

@@ -80,6 +80,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/rooms/{code}/transcripts", a.listTranscripts)
 	mux.HandleFunc("GET /api/v1/rooms/{code}/transcripts/{id}", a.getTranscript)
 	mux.HandleFunc("DELETE /api/v1/rooms/{code}/transcripts/{id}", a.deleteTranscript)
+	mux.HandleFunc("POST /api/v1/rooms/{code}/files", a.uploadFile)
+	mux.HandleFunc("GET /api/v1/rooms/{code}/files/{id}", a.downloadFile)
 	mux.HandleFunc("GET /api/v1/tokens", a.listTokens)
 	mux.HandleFunc("POST /api/v1/tokens", a.createToken)
 	mux.HandleFunc("DELETE /api/v1/tokens/{id}", a.revokeToken)

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/visio-meet/visio/internal/chatfiles"
 	"github.com/visio-meet/visio/internal/config"
 	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/identity"
@@ -114,6 +115,9 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	}
 	undo = append(undo, func() { _ = voice.Close(context.Background()) })
 	mcfg.Speech = voice.meeting
+	if mcfg.Files.Store == nil {
+		mcfg.Files = chatFiles(ctx, cfg, log)
+	}
 	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
 	voice.onChange(meetings.SpeechChanged)
 
@@ -200,6 +204,22 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		log.Info("TURN is serving", "udp_port", udp, "tcp_port", tcp, "tls_port", tlsPort)
 	}
 	return s, nil
+}
+
+// chatFiles is where meetings keep the files shared in their chats, after
+// removing what a previous run left: no meeting is live yet, so everything
+// there is a leftover (of a crash).
+func chatFiles(ctx context.Context, cfg *config.Config, log *slog.Logger) meeting.ChatFiles {
+	disk := chatfiles.NewDisk(cfg.Chat.FilesDir, log)
+	if n, err := disk.Sweep(ctx, func(string) bool { return false }); err != nil {
+		log.Warn("files shared in the chats of a previous run are left in chat.files_dir", "dir", cfg.Chat.FilesDir, "err", err)
+	} else if n > 0 {
+		log.Info("files shared in the chats of a previous run removed", "meetings", n)
+	}
+	if cfg.Chat.MaxFileBytes == 0 {
+		return meeting.ChatFiles{}
+	}
+	return meeting.ChatFiles{Store: disk, MaxFileBytes: cfg.Chat.MaxFileBytes, MaxMeetingBytes: cfg.Chat.MaxMeetingBytes}
 }
 
 // trustedProxies reads http.trusted_proxies, which the configuration has

@@ -50,7 +50,7 @@ func startSpeech(cfg *config.Config, st *store.Store, log *slog.Logger) (*speech
 	log = log.With("component", "speech")
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &speechService{log: log, stop: cancel}
-	engine, err := newEngine(ctx, cfg, log)
+	engine, err := newEngine(cfg, log)
 	switch {
 	case err != nil:
 		s.reason = err.Error()
@@ -96,7 +96,7 @@ func startSpeech(cfg *config.Config, st *store.Store, log *slog.Logger) (*speech
 }
 
 // newEngine makes the configured engine; nil for none.
-func newEngine(ctx context.Context, cfg *config.Config, log *slog.Logger) (speech.Engine, error) {
+func newEngine(cfg *config.Config, log *slog.Logger) (speech.Engine, error) {
 	c := cfg.Speech
 	switch c.Engine {
 	case "openai":

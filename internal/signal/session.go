@@ -327,8 +327,35 @@ func (s *session) handle(ctx context.Context, msg protocol.Message) *protocol.Er
 		return hostError(p.ChangeSettings(ctx, m))
 	case *protocol.SpeechControl:
 		return hostError(p.ControlSpeech(ctx, m))
+	case *protocol.ChatSend:
+		return chatError(p.SendChat(m.Text, m.File, m.ClientID))
+	case *protocol.ChatDelete:
+		return chatError(p.DeleteChat(ctx, m.ID))
+	case *protocol.React:
+		return chatError(p.React(m.Emoji))
 	}
 	return nil
+}
+
+// chatError turns an error of the chat into the error the client gets.
+func chatError(err error) *protocol.Error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meeting.ErrInvalidChat):
+		return protocol.Errorf(protocol.CodeInvalid, "%v", err)
+	case errors.Is(err, meeting.ErrChatRate):
+		return protocol.Errorf(protocol.CodeRateLimited, "you are sending messages too fast: wait a few seconds and send this one again")
+	case errors.Is(err, meeting.ErrReactionRate):
+		return protocol.Errorf(protocol.CodeRateLimited, "at most 5 reactions in 5 seconds: this one was not shown")
+	case errors.Is(err, meeting.ErrNoMessage):
+		return protocol.Errorf(protocol.CodeNotFound, "there is no such message in this meeting: it may be too old to be kept")
+	case errors.Is(err, meeting.ErrNoFile):
+		return protocol.Errorf(protocol.CodeInvalid, "this file was not uploaded by you in this meeting, or was deleted: upload it again")
+	case errors.Is(err, meeting.ErrFileShared):
+		return protocol.Errorf(protocol.CodeInvalid, "this file is already shared in another message: upload it again to share it twice")
+	}
+	return hostError(err)
 }
 
 // hostError turns an error of a host's action into the error the client

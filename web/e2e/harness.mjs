@@ -3,7 +3,7 @@
 // playwright-core. Screenshots go to test-artifacts/e2e/.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, createWriteStream, writeFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,60 @@ export async function startServer(name = 'server', { turn = false, iceTCP = true
   };
 }
 
+// startProxy relays TCP connections to the web server on port. cut(ms)
+// resets every connection it relays, the signalling WebSocket included,
+// without a close frame, and turns new ones away for ms, as a short network
+// outage does; unlike isolatedHost it needs no root. Browsers go through
+// it at url.
+export async function startProxy(port) {
+  const pairs = new Set();
+  let refuseUntil = 0;
+  const proxy = createServer((client) => {
+    if (Date.now() < refuseUntil) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(port, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    const close = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on('error', close);
+      s.on('close', close);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((ok, fail) => {
+    proxy.once('error', fail);
+    proxy.listen(0, '127.0.0.1', ok);
+  });
+  return {
+    url: `http://127.0.0.1:${proxy.address().port}`,
+    cut: async (ms) => {
+      refuseUntil = Date.now() + ms;
+      for (const { client, upstream } of pairs) {
+        client.resetAndDestroy();
+        upstream.resetAndDestroy();
+      }
+      pairs.clear();
+      await new Promise((r) => setTimeout(r, ms));
+    },
+    stop: () =>
+      new Promise((ok) => {
+        for (const { client, upstream } of pairs) {
+          client.destroy();
+          upstream.destroy();
+        }
+        proxy.close(ok);
+      }),
+  };
+}
+
 const baseArgs = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required',
@@ -130,6 +184,27 @@ export async function join(browser, url, name, { micOff = false, camOff = false,
   return page;
 }
 
+// connected waits until the page says it is connected to the meeting.
+export const connected = (page) => page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
+
+// announced waits until a live region of the page says text, as a screen
+// reader would.
+export const announced = (page, text) => page.locator('[aria-live]').filter({ hasText: text }).waitFor({ state: 'attached', timeout: 10000 });
+
+// createMeeting creates a room from server's home page and enters it as
+// its owner, under name.
+export async function createMeeting(browser, server, name) {
+  const page = await newPage(browser);
+  await page.goto(server.url);
+  await page.getByRole('button', { name: 'Nouvelle réunion' }).click();
+  await page.waitForURL(/\/[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
+  await page.getByLabel('Votre nom').fill(name);
+  await page.locator('video').first().waitFor();
+  await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
+  await connected(page);
+  return { page, link: page.url() };
+}
+
 export async function shot(page, name) {
   await page.screenshot({ path: resolve(artifacts, `${name}.png`) });
 }
@@ -146,6 +221,17 @@ export async function framesAdvance(video, wait = 1500) {
   await new Promise((r) => setTimeout(r, wait));
   const after = await video.evaluate((v) => v.getVideoPlaybackQuality().totalVideoFrames);
   return { before, after, advanced: after > before };
+}
+
+// plays waits until a video element decodes new frames, for up to timeout:
+// on a busy machine a new stream may take a few seconds (it starts on a
+// keyframe). It returns the frame counts of the last window it watched.
+export async function plays(video, timeout = 10000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const frames = await framesAdvance(video, 1000);
+    if (frames.advanced || Date.now() > deadline) return frames;
+  }
 }
 
 // audioFrom reports the audio a page receives from a participant: the

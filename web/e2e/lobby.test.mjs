@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, join, shot, tile, framesAdvance, eventually } from './harness.mjs';
+import { startServer, launchBrowser, newPage, join, shot, tile, framesAdvance, eventually, createMeeting, connected } from './harness.mjs';
 
 let server;
 let browser;
@@ -19,20 +19,9 @@ after(async () => {
   await server?.stop();
 });
 
-const connected = (page) => page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
 
 // host creates a room from the home page and enters it as its owner.
-async function host(name) {
-  const page = await newPage(browser);
-  await page.goto(server.url);
-  await page.getByRole('button', { name: 'Nouvelle réunion' }).click();
-  await page.waitForURL(/\/[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
-  await page.getByLabel('Votre nom').fill(name);
-  await page.locator('video').first().waitFor();
-  await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
-  await connected(page);
-  return { page, link: page.url() };
-}
+const host = (name) => createMeeting(browser, server, name);
 
 // knock goes through the pre-join screen of a room whose lobby makes
 // guests wait, until the waiting screen.

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, join, shot, tile, framesAdvance, audioFrom, eventually } from './harness.mjs';
+import { startServer, launchBrowser, newPage, join, shot, tile, framesAdvance, plays, audioFrom, eventually } from './harness.mjs';
 
 let server;
 let browser;
@@ -22,7 +22,7 @@ async function idOf(page, name) {
 
 async function seesAndHears(page, other, otherId, step) {
   const video = tile(page, other).locator('video');
-  const frames = await framesAdvance(video);
+  const frames = await plays(video);
   assert.ok(frames.advanced, `${step}: ${other}'s video is not playing (${frames.before} then ${frames.after} frames)`);
   const first = await eventually(() => audioFrom(page, otherId), { message: `${step}: no audio element for ${other}` });
   const later = await eventually(
@@ -94,7 +94,7 @@ test('two then three participants meet, mute, share a screen and leave', async (
   for (const page of [alice, bob]) {
     const stage = page.getByRole('region', { name: 'Écran de Carol' });
     const video = stage.locator('video');
-    const frames = await framesAdvance(video);
+    const frames = await plays(video);
     assert.ok(frames.advanced, 'the shared screen is not playing');
     const screenBox = await video.boundingBox();
     const tileBox = await tile(page, 'Carol').boundingBox();

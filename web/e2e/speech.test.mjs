@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { startServer, launchBrowser, newPage, join, shot, eventually } from './harness.mjs';
+import { startServer, launchBrowser, join, shot, eventually, createMeeting, connected, announced } from './harness.mjs';
 
 const required = process.env.VISIO_REQUIRE_TEST_SERVICES === '1';
 // Common words, which pocketsphinx's general model knows best.
@@ -61,21 +61,9 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const connected = (page) => page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
-const announced = (page, text) => page.locator('[aria-live]').filter({ hasText: text }).waitFor({ state: 'attached', timeout: 10000 });
 
 // host creates a room from the home page and enters it as its owner.
-async function host(browser, name) {
-  const page = await newPage(browser);
-  await page.goto(server.url);
-  await page.getByRole('button', { name: 'Nouvelle réunion' }).click();
-  await page.waitForURL(/\/[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
-  await page.getByLabel('Votre nom').fill(name);
-  await page.locator('video').first().waitFor();
-  await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
-  await connected(page);
-  return { page, link: page.url() };
-}
+const host = (browser, name) => createMeeting(browser, server, name);
 
 // watchAnnouncements counts what the captions' live region adds (what a
 // screen reader reads out) and the changes to what it already holds (which

@@ -2,7 +2,7 @@
 // errors are {error, message}; they come back here as ApiError, so that the
 // views can say what happened and what to do.
 
-import type { Access, Publishing, Role } from './protocol';
+import type { Access, ChatFile, Publishing, Role } from './protocol';
 
 export interface Me {
   signed_in: boolean;
@@ -119,4 +119,56 @@ export async function listTranscripts(code: string): Promise<TranscriptInfo[]> {
 // sends it as an attachment.
 export function transcriptURL(code: string, id: string, format: TranscriptFormat): string {
   return `/api/v1/rooms/${encodeURIComponent(code)}/transcripts/${encodeURIComponent(id)}?format=${format}`;
+}
+
+// UploadProgress is how much of a file has gone up.
+export interface UploadProgress {
+  sent: number;
+  total: number;
+}
+
+// uploadFile stores a file with the meeting, to be shared in its chat. The
+// participant's id and resume token from the welcome say who sends it. It
+// uses XMLHttpRequest, whose upload events let a progress bar move; fetch
+// has none. Aborting through signal rejects with an AbortError.
+export function uploadFile(
+  code: string,
+  file: File,
+  auth: { participant: string; token: string },
+  onProgress: (p: UploadProgress) => void,
+  signal?: AbortSignal,
+): Promise<ChatFile> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/v1/rooms/${encodeURIComponent(code)}/files`);
+    xhr.setRequestHeader('X-Visio-Participant', auth.participant);
+    xhr.setRequestHeader('Authorization', `Bearer ${auth.token}`);
+    xhr.responseType = 'text';
+    xhr.upload.onprogress = (e) => onProgress({ sent: e.loaded, total: e.lengthComputable ? e.total : file.size });
+    xhr.onload = () => {
+      let data: Record<string, unknown> = {};
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        // an error page from a proxy: the status says enough
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && typeof data.id === 'string') {
+        resolve(data as unknown as ChatFile);
+        return;
+      }
+      const retry = Number(xhr.getResponseHeader('Retry-After'));
+      const code = typeof data.error === 'string' ? data.error : xhr.status === 413 ? 'too_large' : 'internal';
+      reject(new ApiError(code, typeof data.message === 'string' ? data.message : '', xhr.status, retry > 0 ? retry : undefined));
+    };
+    xhr.onerror = () => reject(new ApiError('connection_lost', ''));
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+    if (signal?.aborted) {
+      reject(new DOMException('upload cancelled', 'AbortError'));
+      return;
+    }
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
 }

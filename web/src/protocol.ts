@@ -75,6 +75,27 @@ export interface Caption {
   end_ms: number;
   missed?: number; // utterances not captioned just before, the engine being behind
 }
+// ChatFile is a file shared in the chat, stored with the meeting: url is
+// where its participants download it.
+export interface ChatFile { id: string; name: string; size: number; type: string; url: string }
+// ChatMessage is a message of the meeting's chat. Ids increase in the order
+// the server posted them; client_id comes back to its sender only.
+export interface ChatMessage {
+  id: number;
+  from: string;
+  name: string;
+  at: number; // ms since 1970
+  text: string;
+  file?: ChatFile;
+  deleted: boolean;
+  client_id?: string;
+}
+// The longest text a chat message may carry.
+export const maxChatText = 4000;
+// The reactions a participant may send, in the picker's order.
+export const reactionEmoji = ['👍', '👏', '😂', '❤️', '🎉', '😮', '🤔', '🙏'] as const;
+export type ReactionEmoji = (typeof reactionEmoji)[number];
+
 export interface TrackDeclaration { mid: string; source: Source; muted: boolean }
 export interface OfferedTrack { mid: string; participant: string; source: Source }
 
@@ -92,6 +113,9 @@ export type ClientMessage =
   | { type: 'admit'; participant: string }
   | { type: 'deny'; participant: string }
   | { type: 'admit_all' }
+  | { type: 'chat_send'; text: string; file?: string; client_id: string }
+  | { type: 'chat_delete'; id: number }
+  | { type: 'react'; emoji: ReactionEmoji }
   | Moderate
   | RoomSettings
   | SpeechControl;
@@ -137,5 +161,9 @@ export type ServerMessage =
   | ({ type: 'room' } & RoomRules)
   | ({ type: 'speech' } & SpeechStatus)
   | ({ type: 'caption' } & Caption)
+  | ({ type: 'chat' } & ChatMessage)
+  | { type: 'chat_history'; messages: ChatMessage[] }
+  | { type: 'chat_deleted'; id: number; by: string }
+  | { type: 'reaction'; participant: string; emoji: string }
   | { type: 'bye'; reason: LeaveReason }
   | { type: 'error'; code: ErrorCode; message: string; request?: string };

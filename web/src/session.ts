@@ -4,6 +4,8 @@
 // subscribe() calls them back.
 
 import { ApiError, requestJoin, type RoomInfo } from './api';
+import type { ChatState } from './chat';
+import { ChatChannel } from './chatchannel';
 import type { MessageKey } from './i18n';
 import {
   subprotocol,
@@ -83,6 +85,7 @@ export interface MeetingState {
   lobby: Visitor[]; // who waits to enter, for hosts
   speech: SpeechStatus | null; // captions and transcription; null until the server says
   knocks: Knocks;
+  chat: ChatState;
   notice: Notice | null;
   ended: Ended | null;
 }
@@ -123,6 +126,7 @@ export class MeetingSession {
     lobby: [],
     speech: null,
     knocks: { count: 0, names: [] },
+    chat: ChatChannel.initial(),
     notice: null,
     ended: null,
   };
@@ -147,6 +151,9 @@ export class MeetingSession {
   private iceServers: RTCIceServer[] = [];
   private noticeSeq = 0;
 
+  // chat is the meeting's chat and reactions.
+  readonly chat: ChatChannel;
+
   constructor(
     private room: string,
     private name: string,
@@ -154,6 +161,16 @@ export class MeetingSession {
     // Where nobody can sign in, everyone is a guest: not worth a badge.
     readonly signInAvailable = true,
   ) {
+    this.chat = new ChatChannel({
+      room,
+      send: (msg) => this.send(msg),
+      state: () => this.state.chat,
+      update: (chat) => {
+        this.state.chat = chat;
+        this.emit();
+      },
+      self: () => (this.state.self ? { id: this.state.self.id, token: this.resumeToken } : null),
+    });
     this.connect();
   }
 
@@ -164,6 +181,7 @@ export class MeetingSession {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, [subprotocol]);
     this.ws = ws;
+    this.chat.dropped();
     ws.onopen = () => {
       const self = this.state.self;
       if (self && this.resumeToken) this.send({ type: 'resume', participant: self.id, token: this.resumeToken });
@@ -194,6 +212,7 @@ export class MeetingSession {
   // connectionDropped tries to get back into the meeting for as long as the
   // server keeps our place (the welcome says how long), then gives up.
   private connectionDropped() {
+    this.chat.dropped();
     if (this.state.ended) return;
     // An answer that was on its way is lost: let the negotiations go on.
     this.publishAnswer?.reject(new Error('the signalling connection dropped'));
@@ -247,6 +266,7 @@ export class MeetingSession {
         s.lobby = []; // a lobby message follows when someone waits
         s.self = msg.you;
         s.others = msg.participants;
+        this.chat.welcome(!!msg.resumed);
         this.emit();
         if (msg.resumed) {
           // Back after a drop: the network may have changed under us.
@@ -333,6 +353,12 @@ export class MeetingSession {
         this.captionListeners.forEach((fn) => fn(caption));
         break;
       }
+      case 'chat_history':
+      case 'chat':
+      case 'chat_deleted':
+      case 'reaction':
+        this.chat.receive(msg);
+        break;
       case 'moderated':
         await this.obeyModeration(msg.action, msg.source, msg.by);
         break;
@@ -343,17 +369,19 @@ export class MeetingSession {
         console.warn('visio: server error', msg.code, msg.request ?? '', msg.message);
         if (msg.request === 'join' || msg.request === 'resume' || msg.code === 'unsupported_protocol') {
           this.end({ reason: msg.code, message: msg.message });
-        } else if (msg.code === 'forbidden' || msg.code === 'rate_limited' || hostRequests.has(msg.request ?? '')) {
+        } else if (msg.code === 'forbidden' || msg.code === 'rate_limited' || shownRefusals.has(msg.request ?? '')) {
+          const chat = msg.request === 'chat_send' || msg.request === 'chat_delete';
+          if (msg.request === 'chat_send') this.chat.refused();
           // A refusal of something the user did: say so, do not drop it.
           const known: Partial<Record<string, MessageKey>> = {
             forbidden: 'refused.forbidden',
-            not_found: 'refused.not_found',
+            not_found: chat ? 'chat.notFound' : 'refused.not_found',
             sign_in_required: 'refused.sign_in_required',
             room_full: 'refused.room_full',
             rate_limited: 'refused.rate_limited',
           };
           const key = known[msg.code];
-          this.notify(key ?? 'refused.other', key ? {} : { message: msg.message });
+          this.notify(key ?? (chat ? 'chat.refused' : 'refused.other'), key ? {} : { message: msg.message });
         }
         break;
     }
@@ -693,6 +721,6 @@ export class MeetingSession {
   }
 }
 
-// hostRequests are the messages only hosts send: the server's refusal of
-// one is shown to the host who tried.
-const hostRequests = new Set(['admit', 'deny', 'admit_all', 'moderate', 'room_settings', 'speech_control']);
+// shownRefusals are the messages whose refusal is shown to whoever sent
+// them: those only hosts send, and chat messages.
+const shownRefusals = new Set(['admit', 'deny', 'admit_all', 'moderate', 'room_settings', 'speech_control', 'chat_delete', 'chat_send', 'react']);

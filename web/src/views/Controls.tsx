@@ -2,11 +2,13 @@ import { t, type MessageKey } from '../i18n';
 import { capture, captureScreen } from '../media';
 import { isHost, type Governed, type MeetingSession } from '../session';
 import { CameraIcon, CaptionsIcon, HandIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
+import { ChatButton } from './Chat';
 import { LobbyButton } from './Lobby';
 import { participantsPanelId } from './Participants';
+import { ReactionButton } from './Reactions';
 import { speechPanelId } from './SpeechPanel';
 
-export type PanelName = 'participants' | 'lobby' | 'speech' | null;
+export type PanelName = 'participants' | 'chat' | 'lobby' | 'speech' | null;
 
 // Why a control is off when the room's rules forbid its source.
 const forbiddenKey: Record<Governed, MessageKey> = {
@@ -16,7 +18,8 @@ const forbiddenKey: Record<Governed, MessageKey> = {
 };
 
 // Controls is the meeting's footer: the user's own microphone, camera,
-// screen, captions and leave buttons, and the panels and settings. A control
+// screen, hand, reactions, captions and leave buttons, and the panels and
+// settings. A control
 // the room forbids stays focusable (aria-disabled) so that keyboard and
 // screen reader users can reach it and hear why it is off. Captions are
 // each participant's own choice, shown while the room has them on.
@@ -139,6 +142,7 @@ export function Controls({
           >
             <HandIcon />
           </button>
+          <ReactionButton session={session} />
           {s.speech?.captions && (
             <button
               type="button"
@@ -165,6 +169,7 @@ export function Controls({
           >
             {t('people.button')}
           </button>
+          <ChatButton unread={s.chat.unread} expanded={panel === 'chat'} onToggle={() => onPanel(panel === 'chat' ? null : 'chat')} />
           {host && <LobbyButton session={session} expanded={panel === 'lobby'} onToggle={() => onPanel(panel === 'lobby' ? null : 'lobby')} />}
           {host && s.speech && (
             <button

@@ -5,10 +5,12 @@ import type { Participant } from '../protocol';
 import { handRanks, isHost, type MeetingSession, type RemoteMedia } from '../session';
 import { Audio, Video, useViewReport } from './media';
 import { Captions } from './Captions';
+import { ChatAnnouncer, ChatPanel } from './Chat';
 import { TranscribingBadge, useSpeechNotices } from './Consent';
 import { Controls, type PanelName } from './Controls';
 import { LobbyPanel } from './Lobby';
 import { ParticipantsPanel } from './Participants';
+import { useReactions } from './Reactions';
 import { RoomSettings } from './RoomSettings';
 import { SpeechPanel } from './SpeechPanel';
 import { Avatar, Tile, type TileModel } from './Tile';
@@ -51,6 +53,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   const known = useRef(new Map<string, string>(s.others.map((p) => [p.id, p.name])));
   const raised = useRef(new Set<string>(s.others.filter((p) => p.hand_raised_at).map((p) => p.id)));
   const saving = useRef(false); // the settings dialog sent new rules
+  const chatDraft = useRef(''); // what was typed in the chat, kept while it is closed
   const body = useViewReport(session);
   const host = isHost(s.self);
 
@@ -106,6 +109,9 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
 
   useSpeechNotices(s.speech, host, setAnnouncement, (key) => setToast({ key }));
 
+  // Messages that come while the chat is open are read.
+  useEffect(() => session.chat.setShown(panel === 'chat'), [panel]);
+
   // Notices from the session: what a host did to us, refused actions.
   useEffect(() => {
     if (s.notice) setToast({ key: s.notice.key, params: s.notice.params });
@@ -125,6 +131,8 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
 
   const self = s.self;
   const nameOf = (id: string) => (id === self?.id ? self.name : s.others.find((p) => p.id === id)?.name);
+  // Our own reactions show on our tile; we know we sent them.
+  const reactions = useReactions(session, (id) => (id === self?.id ? undefined : nameOf(id)), setAnnouncement);
   const hands = handRanks([self, ...s.others]);
   const tiles: TileModel[] = [];
   const screens: StageModel[] = [];
@@ -140,6 +148,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       active: false,
       quality: s.quality[self.id],
       hand: hands.get(self.id),
+      reactions: reactions.get(self.id),
     });
     cameras.set(self.id, s.local.camera);
     if (s.local.screen) screens.push({ id: self.id, name: self.name, self: true, source: 'screen', track: s.local.screen });
@@ -159,6 +168,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       active: s.speakers.active === p.id && s.others.length > 1,
       quality: s.quality[p.id],
       hand: hands.get(p.id),
+      reactions: reactions.get(p.id),
     });
     cameras.set(p.id, camera);
     if (published(p, 'screen') && media.screen) screens.push({ id: p.id, name: p.name, self: false, source: 'screen', track: media.screen });
@@ -220,6 +230,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
           ))}
         </ul>
         {panel === 'participants' && <ParticipantsPanel session={session} onClose={() => setPanel(null)} />}
+        {panel === 'chat' && <ChatPanel session={session} draft={chatDraft} onClose={() => setPanel(null)} />}
         {panel === 'lobby' && host && <LobbyPanel session={session} onClose={() => setPanel(null)} />}
         {panel === 'speech' && host && <SpeechPanel session={session} code={code} onClose={() => setPanel(null)} />}
         {s.speech?.captions && captionsShown && <Captions session={session} />}
@@ -257,6 +268,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       <div class="sr-only" aria-live="polite">
         {announcement}
       </div>
+      <ChatAnnouncer session={session} />
       {toast && (
         <div class="toast" role="alert">
           {t(toast.key, toast.params)}

@@ -6,7 +6,7 @@ import { t } from '../i18n';
 // takes focus to its heading, so that screen readers start reading there;
 // Escape or its close button shuts it and focus goes back to the button
 // that opened it.
-export function Panel({ title, onClose, children, id }: { title: string; onClose: () => void; children: ComponentChildren; id: string }) {
+export function Panel({ title, onClose, children, id, class: cls }: { title: string; onClose: () => void; children: ComponentChildren; id: string; class?: string }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -20,7 +20,7 @@ export function Panel({ title, onClose, children, id }: { title: string; onClose
   return (
     <aside
       id={id}
-      class="panel"
+      class={`panel ${cls ?? ''}`}
       aria-labelledby={titleId}
       onKeyDown={(e) => {
         if (e.key === 'Escape' && !(e.target instanceof HTMLElement && e.target.closest('dialog'))) {

@@ -2,6 +2,7 @@ import { t } from '../i18n';
 import type { Quality } from '../protocol';
 import { Video } from './media';
 import { HandIcon, MicIcon, SignalIcon } from './icons';
+import type { ShownReaction } from './Reactions';
 
 export interface TileModel {
   id: string;
@@ -13,6 +14,7 @@ export interface TileModel {
   active: boolean;
   quality?: Quality;
   hand?: number; // the place of their raised hand
+  reactions?: ShownReaction[]; // sent in the last few seconds
 }
 
 const qualityBars = { good: 3, fair: 2, poor: 1 } as const;
@@ -43,6 +45,16 @@ export function Tile({ tile }: { tile: TileModel }) {
         <Video track={tile.camera} mirrored={tile.self} label={tile.name} of={tile.self ? undefined : { participant: tile.id, source: 'camera' }} />
       ) : (
         <Avatar name={tile.name} />
+      )}
+      {tile.reactions && tile.reactions.length > 0 && (
+        // Decoration: screen readers are told of reactions in words.
+        <div class="reactions" aria-hidden="true">
+          {tile.reactions.map((r) => (
+            <span key={r.seq} class="reaction" data-emoji={r.emoji} style={{ '--lane': String(r.seq % 4) }}>
+              {r.emoji}
+            </span>
+          ))}
+        </div>
       )}
       <div class="tile-name">
         {tile.micMuted && (

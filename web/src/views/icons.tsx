@@ -69,3 +69,29 @@ export function HandIcon({ size = 24 }: { size?: number }) {
     </svg>
   );
 }
+
+export function ReactIcon() {
+  return (
+    <svg {...svg}>
+      <circle cx="12" cy="12" r="10" />
+      <path d="M8 14s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01" />
+    </svg>
+  );
+}
+
+export function AttachIcon() {
+  return (
+    <svg {...svg} width={18} height={18}>
+      <path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9" />
+    </svg>
+  );
+}
+
+export function FileIcon() {
+  return (
+    <svg {...svg}>
+      <path d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z" />
+      <path d="M14 2v6h6" />
+    </svg>
+  );
+}
