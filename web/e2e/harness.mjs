@@ -5,7 +5,8 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, createWriteStream, writeFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdirSync, createWriteStream, writeFileSync, readFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,6 +204,30 @@ export async function createMeeting(browser, server, name) {
   await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
   await connected(page);
   return { page, link: page.url() };
+}
+
+// axeScript is axe-core's browser build, from node_modules: the version
+// package.json pins, not one fetched at run time.
+const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+// axe runs axe-core in the page against the WCAG 2.0 and 2.1 A and AA
+// rules, and returns its violations: each with its rule id, impact, help
+// text and the nodes (selector, HTML, what failed) it found. disabled
+// names rules not to run; a caller says why next to it.
+export async function axe(page, { disabled = [] } = {}) {
+  // Evaluated rather than added as a <script>: the app's Content Security
+  // Policy, which the tests keep, refuses inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(axeScript, 'utf8'));
+  return page.evaluate(async (off) => {
+    const rules = Object.fromEntries(off.map((id) => [id, { enabled: false }]));
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, rules, resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html, why: n.failureSummary })),
+    }));
+  }, disabled);
 }
 
 export async function shot(page, name) {

@@ -1,5 +1,9 @@
-// Every string the app shows, in French (the default) and English. The
-// English table must have exactly the French keys: the type checker says so.
+// Every string the app shows, in French (the default), English, German and
+// Dutch. Each other table must have exactly the French keys: the type
+// checker says so. German and Dutch live in locales/.
+
+import { de } from './locales/de';
+import { nl } from './locales/nl';
 
 const fr = {
   'app.name': 'Visio',
@@ -123,6 +127,8 @@ const fr = {
   'meeting.raiseHand': 'Lever la main',
   'meeting.lowerHand': 'Baisser la main',
   'meeting.handRaised': '{name} lève la main.',
+  'meeting.handUp': 'Votre main est levée',
+  'meeting.handDown': 'Votre main est baissée',
   'moderated.hand': '{name} a baissé votre main',
   'moderated.handAnonymous': 'Un hôte a baissé votre main',
   'people.muteAllTitle': 'Couper tous les micros ?',
@@ -325,6 +331,21 @@ const fr = {
 
   'notfound.title': 'Page introuvable',
   'notfound.text': 'Cette adresse ne correspond à aucune réunion. Vérifiez le lien ou créez une nouvelle réunion.',
+
+  'shortcuts.button': 'Raccourcis clavier',
+  'shortcuts.title': 'Raccourcis clavier',
+  'shortcuts.intro': 'Ils fonctionnent tant que le curseur n’est pas dans un champ de texte.',
+  'shortcuts.action': 'Action',
+  'shortcuts.keys': 'Touches',
+  'shortcuts.or': 'ou',
+  'shortcuts.microphone': 'Activer ou couper le micro',
+  'shortcuts.camera': 'Activer ou couper la caméra',
+  'shortcuts.hand': 'Lever ou baisser la main',
+  'shortcuts.chat': 'Ouvrir ou fermer la discussion',
+  'shortcuts.help': 'Afficher les raccourcis clavier',
+  'shortcuts.escape': 'Fermer le panneau ou la fenêtre ouverte',
+  'key.ctrl': 'Ctrl',
+  'key.escape': 'Échap',
 } as const;
 
 export type MessageKey = keyof typeof fr;
@@ -451,6 +472,8 @@ const en: Record<MessageKey, string> = {
   'meeting.raiseHand': 'Raise hand',
   'meeting.lowerHand': 'Lower hand',
   'meeting.handRaised': '{name} raises their hand.',
+  'meeting.handUp': 'Your hand is raised',
+  'meeting.handDown': 'Your hand is lowered',
   'moderated.hand': '{name} lowered your hand',
   'moderated.handAnonymous': 'A host lowered your hand',
   'people.muteAllTitle': 'Mute all microphones?',
@@ -653,19 +676,39 @@ const en: Record<MessageKey, string> = {
 
   'notfound.title': 'Page not found',
   'notfound.text': 'This address is not a meeting. Check the link or create a new meeting.',
+
+  'shortcuts.button': 'Keyboard shortcuts',
+  'shortcuts.title': 'Keyboard shortcuts',
+  'shortcuts.intro': 'They work while focus is not in a text field.',
+  'shortcuts.action': 'Action',
+  'shortcuts.keys': 'Keys',
+  'shortcuts.or': 'or',
+  'shortcuts.microphone': 'Turn the microphone on or off',
+  'shortcuts.camera': 'Turn the camera on or off',
+  'shortcuts.hand': 'Raise or lower your hand',
+  'shortcuts.chat': 'Open or close the chat',
+  'shortcuts.help': 'Show the keyboard shortcuts',
+  'shortcuts.escape': 'Close the open panel or dialog',
+  'key.ctrl': 'Ctrl',
+  'key.escape': 'Esc',
 };
 
-export type Lang = 'fr' | 'en';
-const tables: Record<Lang, Record<MessageKey, string>> = { fr, en };
+export type Lang = 'fr' | 'en' | 'de' | 'nl';
+const tables: Record<Lang, Record<MessageKey, string>> = { fr, en, de, nl };
 const storageKey = 'visio.lang';
 
-// pickLanguage takes the first of the user's languages that the app speaks,
-// and French otherwise. A choice made in the app wins.
+function isLang(l: string | null | undefined): l is Lang {
+  return l !== null && l !== undefined && Object.hasOwn(tables, l);
+}
+
+// pickLanguage takes the first of the user's languages that the app speaks
+// (de-AT is German, nl-BE Dutch), and French otherwise. A choice made in the
+// app wins.
 export function pickLanguage(preferred: readonly string[], saved: string | null): Lang {
-  if (saved === 'fr' || saved === 'en') return saved;
+  if (isLang(saved)) return saved;
   for (const l of preferred) {
     const base = l.toLowerCase().split('-')[0];
-    if (base === 'fr' || base === 'en') return base;
+    if (isLang(base)) return base;
   }
   return 'fr';
 }

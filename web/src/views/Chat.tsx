@@ -30,6 +30,8 @@ export function ChatButton({ unread, expanded, onToggle }: { unread: number; exp
       onClick={onToggle}
     >
       {t('chat.button')}
+      {/* The count is a word of its own, as in the label (WCAG 2.5.3). */}
+      {' '}
       {unread > 0 && (
         <span class="badge count-badge" aria-hidden="true">
           {unread > 99 ? '99+' : unread}

@@ -1,11 +1,14 @@
+import { useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
 import { capture, captureScreen } from '../media';
 import { isHost, type Governed, type MeetingSession } from '../session';
+import { useShortcuts } from '../shortcuts';
 import { CameraIcon, CaptionsIcon, HandIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
 import { ChatButton } from './Chat';
 import { LobbyButton } from './Lobby';
 import { participantsPanelId } from './Participants';
 import { ReactionButton } from './Reactions';
+import { ShortcutsButton, ShortcutsHelp } from './ShortcutsHelp';
 import { speechPanelId } from './SpeechPanel';
 
 export type PanelName = 'participants' | 'chat' | 'lobby' | 'speech' | null;
@@ -22,13 +25,16 @@ const forbiddenKey: Record<Governed, MessageKey> = {
 // settings. A control
 // the room forbids stays focusable (aria-disabled) so that keyboard and
 // screen reader users can reach it and hear why it is off. Captions are
-// each participant's own choice, shown while the room has them on.
+// each participant's own choice, shown while the room has them on. The
+// keyboard shortcuts do what the buttons do; as focus stays where it was,
+// what they changed is announced.
 export function Controls({
   session,
   panel,
   onPanel,
   onSettings,
   onToast,
+  onAnnounce,
   captionsShown,
   onCaptions,
 }: {
@@ -37,6 +43,7 @@ export function Controls({
   onPanel: (p: PanelName) => void;
   onSettings: () => void;
   onToast: (key: MessageKey) => void;
+  onAnnounce: (text: string) => void;
   captionsShown: boolean;
   onCaptions: (shown: boolean) => void;
 }) {
@@ -87,6 +94,36 @@ export function Controls({
   };
 
   const handUp = !!s.self?.hand_raised_at;
+  const [helpOpen, setHelpOpen] = useState(false);
+  useShortcuts({
+    microphone: () => {
+      if (!s.local.microphone) {
+        onToast('devices.noMicrophone'); // the button is disabled; the keys say why
+        return;
+      }
+      // Read before: the session changes its state object in place.
+      const wasMuted = s.micMuted;
+      toggleMicrophone();
+      const muted = session.state.micMuted;
+      if (muted !== wasMuted) onAnnounce(muted ? t('meeting.muted') : t('people.micOn'));
+    },
+    camera: () => {
+      const wasOn = s.cameraOn;
+      void toggleCamera().then(() => {
+        const on = session.state.cameraOn;
+        if (on !== wasOn) onAnnounce(on ? t('people.cameraOn') : t('meeting.cameraOff'));
+      });
+    },
+    hand: () => {
+      session.setHand(!handUp);
+      onAnnounce(handUp ? t('meeting.handDown') : t('meeting.handUp'));
+    },
+    chat: () => onPanel(panel === 'chat' ? null : 'chat'),
+    help: () => setHelpOpen(true),
+    escape: () => {
+      if (panel) onPanel(null);
+    },
+  });
   const micLabel = s.micMuted ? t('meeting.micOff') : t('meeting.micOn');
   const camLabel = s.cameraOn ? t('meeting.camOn') : t('meeting.camOff');
   const shareLabel = s.sharing ? t('meeting.shareStop') : t('meeting.shareStart');
@@ -187,8 +224,10 @@ export function Controls({
               {t('settings.button')}
             </button>
           )}
+          <ShortcutsButton onOpen={() => setHelpOpen(true)} />
         </div>
       </div>
+      {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
     </footer>
   );
 }

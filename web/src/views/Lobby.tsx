@@ -32,6 +32,8 @@ export function LobbyButton({ session, expanded, onToggle }: { session: MeetingS
       onClick={onToggle}
     >
       {t('lobby.title')}
+      {/* The count is a word of its own, as in the label (WCAG 2.5.3). */}
+      {' '}
       {waiting > 0 && (
         <span class="badge count-badge" aria-hidden="true">
           {waiting}

@@ -65,15 +65,17 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
     return () => clearTimeout(timer);
   }, [s.admitted]);
 
-  // Screen readers hear who joins and leaves.
+  // Screen readers hear who joins and leaves, and who raises a hand: all of
+  // them, when several come in one update.
   useEffect(() => {
+    const said: string[] = [];
     const now = new Map(s.others.map((p) => [p.id, p.name]));
-    for (const [id, name] of now) if (!known.current.has(id)) setAnnouncement(t('meeting.joined', { name }));
-    for (const [id, name] of known.current) if (!now.has(id)) setAnnouncement(t('meeting.left', { name }));
+    for (const [id, name] of now) if (!known.current.has(id)) said.push(t('meeting.joined', { name }));
+    for (const [id, name] of known.current) if (!now.has(id)) said.push(t('meeting.left', { name }));
     known.current = now;
-    // And who raises a hand.
-    for (const p of s.others) if (p.hand_raised_at && !raised.current.has(p.id)) setAnnouncement(t('meeting.handRaised', { name: p.name }));
+    for (const p of s.others) if (p.hand_raised_at && !raised.current.has(p.id)) said.push(t('meeting.handRaised', { name: p.name }));
     raised.current = new Set(s.others.filter((p) => p.hand_raised_at).map((p) => p.id));
+    if (said.length > 0) setAnnouncement(said.map((m) => (/[.!?]$/.test(m) ? m : `${m}.`)).join(' '));
   }, [s.others]);
 
   // A knock (the button rings it) is announced, and shown until answered.
@@ -242,6 +244,7 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
         onPanel={setPanel}
         onSettings={() => setSettingsOpen(true)}
         onToast={(key) => setToast({ key })}
+        onAnnounce={setAnnouncement}
         captionsShown={captionsShown}
         onCaptions={(shown) => {
           setCaptionsShown(shown);
