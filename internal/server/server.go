@@ -119,7 +119,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		mcfg.Files = chatFiles(ctx, cfg, log)
 	}
 	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
-	voice.onChange(meetings.SpeechChanged)
+	voice.watch(meetings.SpeechChanged)
 
 	var tlsConfig *tls.Config
 	if cfg.HTTP.TLSCert != "" {

@@ -37,10 +37,9 @@ type speechService struct {
 	keeper  *transcriptKeeper
 	meeting meeting.Speech
 	log     *slog.Logger
+	ctx     context.Context // ends with Close
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
-	// changed is called when the engine's health changes, to tell hosts.
-	changed atomic.Pointer[func()]
 }
 
 // startSpeech makes the engine that speech.engine names. An engine that
@@ -49,7 +48,7 @@ type speechService struct {
 func startSpeech(cfg *config.Config, st *store.Store, log *slog.Logger) (*speechService, error) {
 	log = log.With("component", "speech")
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &speechService{log: log, stop: cancel}
+	s := &speechService{log: log, ctx: ctx, stop: cancel}
 	engine, err := newEngine(cfg, log)
 	switch {
 	case err != nil:
@@ -90,9 +89,16 @@ func startSpeech(cfg *config.Config, st *store.Store, log *slog.Logger) (*speech
 			s.meeting.Detector = detectors.ForTrack
 		}
 		s.health.Store(&speech.Health{State: speech.Healthy})
-		s.wg.Go(func() { s.watchHealth(ctx) })
 	}
 	return s, nil
+}
+
+// watch asks the engine's health now and then until Close, and calls
+// changed when it changes, so that hosts see it.
+func (s *speechService) watch(changed func()) {
+	if s.engine != nil {
+		s.wg.Go(func() { s.watchHealth(s.ctx, changed) })
+	}
 }
 
 // newEngine makes the configured engine; nil for none.
@@ -117,9 +123,6 @@ func newEngine(cfg *config.Config, log *slog.Logger) (speech.Engine, error) {
 	return nil, nil
 }
 
-// onChange makes f be called when the engine's health changes.
-func (s *speechService) onChange(f func()) { s.changed.Store(&f) }
-
 // Health is the engine's latest known health.
 func (s *speechService) Health() speech.Health {
 	if h := s.health.Load(); h != nil {
@@ -128,7 +131,7 @@ func (s *speechService) Health() speech.Health {
 	return speech.Health{State: speech.Down, Detail: s.reason}
 }
 
-func (s *speechService) watchHealth(ctx context.Context) {
+func (s *speechService) watchHealth(ctx context.Context, changed func()) {
 	ticker := time.NewTicker(healthInterval)
 	defer ticker.Stop()
 	for first := true; ; first = false {
@@ -144,9 +147,7 @@ func (s *speechService) watchHealth(ctx context.Context) {
 				level = slog.LevelInfo
 			}
 			s.log.Log(ctx, level, "speech engine health", "state", h.State, "detail", h.Detail)
-			if f := s.changed.Load(); f != nil {
-				(*f)() // hosts see it
-			}
+			changed()
 		}
 		select {
 		case <-ctx.Done():

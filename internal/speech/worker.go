@@ -132,12 +132,7 @@ func (w *worker) follow(ctx context.Context, u *utterance) bool {
 		if p.n > 0 {
 			text, err := w.write(ctx, w.chunk[:p.n])
 			if err != nil {
-				w.closeStream()
-				if ctx.Err() != nil {
-					return false
-				}
-				w.failed(u, err, shown)
-				return true
+				return w.streamFailed(ctx, u, err, shown)
 			}
 			// Partials only while live: for audio that is already over,
 			// the final is near.
@@ -159,12 +154,7 @@ func (w *worker) follow(ctx context.Context, u *utterance) bool {
 		}
 		res, err := w.endStream(ctx)
 		if err != nil {
-			w.closeStream()
-			if ctx.Err() != nil {
-				return false
-			}
-			w.failed(u, err, shown)
-			return true
+			return w.streamFailed(ctx, u, err, shown)
 		}
 		w.queue.recycle(u.samples)
 		if !p.discard || shown {
@@ -172,6 +162,17 @@ func (w *worker) follow(ctx context.Context, u *utterance) bool {
 		}
 		return true
 	}
+}
+
+// streamFailed drops the stream that failed on u, and u with it; it
+// returns false when the track stopped meanwhile.
+func (w *worker) streamFailed(ctx context.Context, u *utterance, err error, shown bool) bool {
+	w.closeStream()
+	if ctx.Err() != nil {
+		return false
+	}
+	w.failed(u, err, shown)
+	return true
 }
 
 func (w *worker) write(ctx context.Context, samples []int16) (string, error) {
