@@ -139,6 +139,8 @@ func TestH264IsForwardedToo(t *testing.T) {
 	alice := srv.joinWith(t, ctx, client.Options{Room: string(code), Name: "Alice", H264: true, Simulcast: true}, camera)
 	bob := srv.join(t, ctx, code, "Bob")
 	receiving(t, ctx, bob, alice, 60, camera)
+	// The full layer comes once the bandwidth estimate allows it.
+	receivesLayer(t, bob, alice, 2, "a tile of any size, H.264")
 	r := bob.State().Received[client.TrackKey{Participant: alice.ID(), Source: camera}]
 	if !strings.EqualFold(r.Codec, "video/H264") || r.Keyframes == 0 || r.Layer != 2 {
 		t.Fatalf("Bob gets %+v, want H.264 from a keyframe, at the full layer", r)
