@@ -18,26 +18,29 @@ mkdirSync(artifacts, { recursive: true });
 
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-async function freeTCPPort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
+// freePorts returns count TCP ports and count UDP ports that are free now.
+// They are held open together, so no two coincide; another program can still
+// take one before visio binds it, which startServer handles by trying again.
+async function freePorts(tcpCount, udpCount) {
+  const held = [];
+  const hold = (make, listen) =>
+    new Promise((ok, fail) => {
+      const s = make();
+      s.once('error', fail);
+      listen(s, () => {
+        held.push(s);
+        ok(s.address().port);
+      });
     });
-  });
-}
-
-async function freeUDPPort() {
-  return new Promise((ok, fail) => {
-    const s = createSocket('udp4');
-    s.once('error', fail);
-    s.bind(0, () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
+  try {
+    const tcp = [];
+    for (let i = 0; i < tcpCount; i++) tcp.push(await hold(() => createServer(), (s, ok) => s.listen(0, '0.0.0.0', ok)));
+    const udp = [];
+    for (let i = 0; i < udpCount; i++) udp.push(await hold(() => createSocket('udp4'), (s, ok) => s.bind(0, '0.0.0.0', ok)));
+    return { tcp, udp };
+  } finally {
+    await Promise.all(held.map((s) => new Promise((ok) => s.close(() => ok()))));
+  }
 }
 
 // startServer runs bin/visio and resolves once it serves. The TURN relay is
@@ -45,20 +48,38 @@ async function freeUDPPort() {
 // makes the web server reachable from a test network (see isolatedHost).
 // unregistered: false makes a room code with no room behind it a meeting
 // that does not exist, as in production; settings are more --key=value flags.
-export async function startServer(name = 'server', { turn = false, iceTCP = true, allInterfaces = false, unregistered = true, settings = [] } = {}) {
-  const [http, udp, tcp] = [await freeTCPPort(), await freeUDPPort(), await freeTCPPort()];
+export async function startServer(name = 'server', options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(name, options);
+    } catch (err) {
+      // A port chosen free was taken before visio bound it (browsers open
+      // many sockets): try again on other ports.
+      if (!err.portTaken || attempt === 3) throw err;
+    }
+  }
+}
+
+async function startServerOnce(name, { turn = false, iceTCP = true, allInterfaces = false, unregistered = true, settings = [] }) {
+  const { tcp: [http, tcp, turnTCP], udp: [udp, turnUDP] } = await freePorts(3, 2);
   const args = ['serve', `--database.url=sqlite:${resolve(mkdtempSync(resolve(tmpdir(), 'visio-db-')), 'visio.db')}`, `--rooms.allow_unregistered=${unregistered}`, `--http.addr=${allInterfaces ? '0.0.0.0' : '127.0.0.1'}:${http}`, `--media.udp_port=${udp}`, `--media.tcp_port=${iceTCP ? tcp : 0}`, '--log.level=info', ...settings];
-  args.push(...(turn ? [`--turn.udp_port=${await freeUDPPort()}`, `--turn.tcp_port=${await freeTCPPort()}`] : ['--turn.udp_port=0', '--turn.tcp_port=0']));
+  args.push(...(turn ? [`--turn.udp_port=${turnUDP}`, `--turn.tcp_port=${turnTCP}`] : ['--turn.udp_port=0', '--turn.tcp_port=0']));
   const bin = resolve(root, 'bin/visio');
   const proc = spawn(bin, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const log = createWriteStream(resolve(artifacts, `${name}.log`));
+  const logPath = resolve(artifacts, `${name}.log`);
+  const log = createWriteStream(logPath);
   proc.stderr.pipe(log);
   const url = `http://127.0.0.1:${http}`;
   const deadline = Date.now() + 15000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`visio exited with ${proc.exitCode}; see ${name}.log`);
+    if (proc.exitCode !== null) {
+      await new Promise((ok) => log.end(ok));
+      const err = new Error(`visio exited with ${proc.exitCode}; see ${name}.log`);
+      err.portTaken = /address already in use/i.test(readFileSync(logPath, 'utf8'));
+      throw err;
+    }
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
