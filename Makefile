@@ -16,8 +16,10 @@ run:
 	$(GO) run -tags "$(TAGS)" ./cmd/visio serve $(ARGS)
 
 ## build: build bin/visio (the web app in web/dist is embedded as committed)
+## and bin/visio-load, the load generator
 build:
 	$(GO) build -tags "$(TAGS)" -o bin/visio ./cmd/visio
+	$(GO) build -o bin/visio-load ./cmd/visio-load
 
 ## web: type-check the web app and rebuild web/dist from web/src
 web: deps

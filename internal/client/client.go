@@ -95,6 +95,7 @@ type Client struct {
 	published    map[protocol.Source]*publishedTrack
 	pubMids      map[protocol.Source]string
 	layers       map[string][]string // the latest layers message, by mid
+	welcome      protocol.Welcome
 	iceServers   []protocol.ICEServer
 	quality      map[string]protocol.Quality
 	resumeToken  string
@@ -311,6 +312,7 @@ type State struct {
 	Speech    protocol.Speech      // captions and transcription, as last told
 	Captions  []ReceivedCaption    // every caption received, in order
 	Chat      ChatState
+	Welcome   protocol.Welcome // the latest, as it came
 }
 
 // State returns a snapshot.
@@ -321,7 +323,7 @@ func (c *Client) State() State {
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
 		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: c.resumeWithin, Left: slices.Clone(c.leftIDs),
 		Waiting: c.waiting, Lobby: slices.Clone(c.lobby.Waiting), Knocks: c.knocks, Room: c.room, Moderated: slices.Clone(c.moderated),
-		Speech: c.speech, Captions: slices.Clone(c.captions), Chat: c.chat.state()}
+		Speech: c.speech, Captions: slices.Clone(c.captions), Chat: c.chat.state(), Welcome: c.welcome}
 	for k, v := range c.others {
 		s.Others[k] = v
 	}
@@ -418,6 +420,7 @@ func (c *Client) handle(msg protocol.Message) {
 	defer c.notifyLocked()
 	switch m := msg.(type) {
 	case *protocol.Welcome:
+		c.welcome = *m
 		c.waiting = false
 		c.self = m.You
 		c.iceServers = m.ICEServers

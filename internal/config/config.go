@@ -54,6 +54,8 @@ type Config struct {
 		MaxParticipants   int
 		ReconnectGrace    time.Duration
 		AllowUnregistered bool
+		MutedJoinFrom     int
+		QuietAbove        int
 	}
 	Database struct {
 		URL string
@@ -177,6 +179,10 @@ func settings() []setting {
 			func(c *Config) *time.Duration { return &c.TURN.CredentialTTL }, time.Minute, 7*24*time.Hour),
 		intSetting("rooms.max_participants", "Most participants in one meeting; 0 means no cap.",
 			func(c *Config) *int { return &c.Rooms.MaxParticipants }, 0, 100000),
+		intSetting("rooms.muted_join_from", "Who joins a meeting that already has this many people or more starts with the microphone off (and turns it on to speak); 0 never.",
+			func(c *Config) *int { return &c.Rooms.MutedJoinFrom }, 0, 100000),
+		intSetting("rooms.quiet_above", "The app plays no sound when someone joins, leaves or writes in the chat once a meeting has more than this many people; 0 never plays them.",
+			func(c *Config) *int { return &c.Rooms.QuietAbove }, 0, 100000),
 		durationSetting("rooms.reconnect_grace", "How long a participant whose connection dropped (a network outage, a change of network) keeps their place, for their app to come back as the same participant.",
 			func(c *Config) *time.Duration { return &c.Rooms.ReconnectGrace }, time.Second, 10*time.Minute),
 		boolSetting("rooms.allow_unregistered", "Let anyone meet at any room code, as a public room, without the room being created first (for tests and demonstrations; a leaked or guessed link then needs no room).",
@@ -281,6 +287,8 @@ func Default() *Config {
 	c.TURN.CredentialTTL = 12 * time.Hour
 	c.Rooms.MaxParticipants = 200
 	c.Rooms.ReconnectGrace = 20 * time.Second
+	c.Rooms.MutedJoinFrom = 5
+	c.Rooms.QuietAbove = 10
 	c.Database.URL = "sqlite:data/visio.db"
 	c.Limits.JoinsPerMinute = 300
 	c.Limits.LoginsPerMinute = 60

@@ -50,15 +50,18 @@ func New(signal http.Handler, app fs.FS, log *slog.Logger, routes ...Routes) htt
 	return securityHeaders(csrf.Handler(mux))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers v as JSON, never cached.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]string{"error": code, "message": message})
+// WriteError answers in the API's error shape: {"error": a stable code,
+// "message": what to do next}.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	WriteJSON(w, status, map[string]string{"error": code, "message": message})
 }
 
 // securityHeaders sets the headers that confine the web app to its own
@@ -101,10 +104,15 @@ func (a webApp) index(w http.ResponseWriter, r *http.Request) {
 	a.serveIndex(w, http.StatusOK)
 }
 
-// page serves the app for a meeting link; anything else gets the app's
-// "page not found" screen with a 404 status.
+// page serves the app for a meeting link and for the connection test page
+// (/check); anything else gets the app's "page not found" screen with a 404
+// status.
 func (a webApp) page(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("page")
+	if name == "check" { // the connection test page
+		a.serveIndex(w, http.StatusOK)
+		return
+	}
 	if code, err := room.ParseCode(name); err == nil {
 		if string(code) != name {
 			http.Redirect(w, r, "/"+string(code), http.StatusMovedPermanently)
@@ -127,7 +135,7 @@ func (a webApp) serveIndex(w http.ResponseWriter, status int) {
 	body, err := fs.ReadFile(a.files, "index.html")
 	if err != nil {
 		a.log.Error("the web app is missing from the binary: run `make web`", "err", err)
-		writeError(w, http.StatusInternalServerError, "no_web_app", "the web app was not built into this binary")
+		WriteError(w, http.StatusInternalServerError, "no_web_app", "the web app was not built into this binary")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

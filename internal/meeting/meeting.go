@@ -124,8 +124,12 @@ func (m *Meeting) sendWelcomeLocked(p *Participant, iceServers []protocol.ICESer
 			others = append(others, o.infoLocked())
 		}
 	}
+	cfg := &m.registry.cfg
+	// A resumed participant keeps the microphone as they left it.
+	startMuted := !resumed && cfg.MutedJoinFrom > 0 && len(others) >= cfg.MutedJoinFrom
 	p.sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
-		ICEServers: iceServers, ResumeToken: p.resumeToken, ResumeWithinMS: m.registry.cfg.ReconnectGrace.Milliseconds(), Resumed: resumed})
+		ICEServers: iceServers, ResumeToken: p.resumeToken, ResumeWithinMS: cfg.ReconnectGrace.Milliseconds(), Resumed: resumed,
+		StartMuted: startMuted, QuietAbove: cfg.QuietAbove})
 	p.sink.Send(m.roomLocked())
 	p.sink.Send(m.speechFor(p))
 	p.sink.Send(m.chatHistoryLocked(p))

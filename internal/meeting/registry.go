@@ -95,6 +95,12 @@ type Config struct {
 	// ReconnectGrace is how long a participant whose signalling connection
 	// dropped keeps their place, for their app to resume; default 20 s.
 	ReconnectGrace time.Duration
+	// MutedJoinFrom: who joins a meeting that already has this many
+	// people or more starts with the microphone off; 0 never.
+	MutedJoinFrom int
+	// QuietAbove: the apps play no notification sounds in meetings of more
+	// people than this; 0 never play them.
+	QuietAbove int
 	// Rooms keeps the rooms' rules; nil makes every room public.
 	Rooms Rooms
 	// Speech captions and transcribes meetings; its zero value turns both off.

@@ -218,6 +218,12 @@ type Welcome struct {
 	ResumeWithinMS int64 `json:"resume_within_ms"`
 	// Resumed is set on the welcome that answers a resume.
 	Resumed bool `json:"resumed,omitempty"`
+	// StartMuted asks the app to turn the microphone off: the participant
+	// joined a meeting already larger than the server's threshold.
+	StartMuted bool `json:"start_muted,omitempty"`
+	// QuietAbove is the meeting size above which the app plays no
+	// notification sounds; 0: never play them.
+	QuietAbove int `json:"quiet_above"`
 }
 
 // ICEServer is an RTCIceServer.

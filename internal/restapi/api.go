@@ -132,7 +132,7 @@ func (a *API) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter
 	if l == nil {
 		return true
 	}
-	wait, ok := l.Allow(clientAddress(r, a.cfg.TrustedProxies), a.now())
+	wait, ok := l.Allow(ratelimit.ClientAddress(r, a.cfg.TrustedProxies), a.now())
 	if ok {
 		return true
 	}
@@ -141,42 +141,6 @@ func (a *API) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter
 	writeError(w, http.StatusTooManyRequests, "rate_limited",
 		fmt.Sprintf("too many attempts from your address: wait %d seconds and try again", secs))
 	return false
-}
-
-// clientAddress is the client's IP address: the peer's, or, when the peer
-// is a trusted proxy, the nearest address in X-Forwarded-For that is not a
-// trusted proxy (farther ones could have been written by the client).
-func clientAddress(r *http.Request, trusted []netip.Prefix) string {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	addr := peer.Addr().Unmap()
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	if !isTrusted(addr) {
-		return addr.String()
-	}
-	var hops []string
-	for _, h := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(h, ",")...)
-	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a malformed entry: what is before it cannot be trusted
-		}
-		if addr = hop.Unmap(); !isTrusted(addr) {
-			break
-		}
-	}
-	return addr.String()
 }
 
 // apiError is an error answer.

@@ -108,6 +108,12 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	if mcfg.ReconnectGrace == 0 {
 		mcfg.ReconnectGrace = cfg.Rooms.ReconnectGrace
 	}
+	if mcfg.MutedJoinFrom == 0 {
+		mcfg.MutedJoinFrom = cfg.Rooms.MutedJoinFrom
+	}
+	if mcfg.QuietAbove == 0 {
+		mcfg.QuietAbove = cfg.Rooms.QuietAbove
+	}
 	mcfg.Rooms = roomRecords{store: st, allowUnregistered: cfg.Rooms.AllowUnregistered}
 	voice, err := startSpeech(cfg, st, log)
 	if err != nil {
@@ -181,7 +187,8 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		served:   make(chan error, 1),
 		http: &http.Server{
 			Handler: httpapi.New(sig, web.Files(), log, api, whip.New(meetings, whipTokens, log),
-				voice.apiRoutes(cfg.Speech.API, api.BearerScope(restapi.ScopeSpeech))),
+				voice.apiRoutes(cfg.Speech.API, api.BearerScope(restapi.ScopeSpeech)),
+				newConnectionTest(media, scfg.ICEServers, trustedProxies(cfg), log)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},

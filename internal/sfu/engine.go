@@ -63,6 +63,7 @@ type Engine struct {
 	udpMux   *ice.MultiUDPMuxDefault
 	tcpMux   *ice.TCPMuxDefault
 	tcpLn    net.Listener
+	probes   probes // connection tests (probe.go)
 }
 
 // NewEngine opens the media sockets.
@@ -272,6 +273,7 @@ func (l shortSendQueues) Accept() (net.Conn, error) {
 
 // Close closes the media sockets. Close every peer first.
 func (e *Engine) Close() error {
+	e.probes.closeAll()
 	return e.closeSockets()
 }
 

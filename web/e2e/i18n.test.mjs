@@ -142,7 +142,7 @@ test('regional variants get their language, and French chosen in the app is kept
 
   const page = await newPage(browser, { locale: 'de-DE' });
   await page.goto(server.url);
-  await page.getByRole('button', { name: 'Passer en français' }).click();
+  await page.getByRole('combobox', { name: 'Sprache' }).selectOption('fr');
   await page.getByRole('button', { name: 'Nouvelle réunion' }).waitFor();
   await page.reload();
   await page.getByRole('button', { name: 'Nouvelle réunion' }).waitFor();

@@ -36,7 +36,7 @@ test('an English browser gets the app in English; the join field accepts links a
 
     // The choice of language is kept.
     await page.goto(server.url);
-    await page.getByRole('button', { name: 'Passer en français' }).click();
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('fr');
     await page.getByRole('button', { name: 'Nouvelle réunion' }).waitFor();
     await page.reload();
     await page.getByRole('button', { name: 'Nouvelle réunion' }).waitFor();

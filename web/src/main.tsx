@@ -6,12 +6,14 @@ import { usePath } from './router';
 import { Home } from './views/Home';
 import { Room } from './views/Room';
 import { NotFound } from './views/NotFound';
+import { ConnectionTest } from './views/ConnectionTest';
 import './styles.css';
 
 function App() {
   const path = usePath();
   const [, setLang] = useState(lang());
   if (path === '/') return <Home onLanguage={() => setLang(lang())} />;
+  if (path === '/check') return <ConnectionTest />;
   const code = parseRoomCode(path.slice(1));
   if (code && `/${code}` === path) return <Room key={code} code={code} />;
   return <NotFound />;

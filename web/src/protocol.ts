@@ -145,6 +145,8 @@ export type ServerMessage =
       resume_token: string;
       resume_within_ms: number;
       resumed?: boolean;
+      start_muted?: boolean; // the meeting is large: join with the microphone off
+      quiet_above: number; // no notification sounds in meetings larger than this; 0: never
     }
   | { type: 'participant_joined'; participant: Participant }
   | { type: 'participant_updated'; participant: Participant }

@@ -88,6 +88,7 @@ export interface MeetingState {
   chat: ChatState;
   notice: Notice | null;
   ended: Ended | null;
+  quietAbove: number; // the meeting size above which the app plays no sounds; 0: never play them
 }
 
 export interface InitialMedia {
@@ -129,6 +130,7 @@ export class MeetingSession {
     chat: ChatChannel.initial(),
     notice: null,
     ended: null,
+    quietAbove: 0,
   };
 
   private ws!: WebSocket;
@@ -261,6 +263,7 @@ export class MeetingSession {
         this.iceServers = msg.ice_servers ?? [];
         this.resumeToken = msg.resume_token;
         this.resumeWithin = msg.resume_within_ms;
+        s.quietAbove = msg.quiet_above ?? 0;
         s.admitted ||= s.waiting;
         s.waiting = false;
         s.lobby = []; // a lobby message follows when someone waits
@@ -275,6 +278,10 @@ export class MeetingSession {
           this.restartIce({ force: true, subscribe: false }); // the server restarts the subscribe side itself
           this.updateConnection();
           break;
+        }
+        if (msg.start_muted && this.initial.microphone && !this.initial.micMuted) {
+          this.initial.micMuted = true;
+          this.notify('meeting.startMuted', { count: String(msg.participants.length) });
         }
         // Not awaited: the publish answer comes through this same inbox.
         void this.publishInitial().then(() => this.updateConnection());

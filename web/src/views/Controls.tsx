@@ -7,6 +7,7 @@ import { CameraIcon, CaptionsIcon, HandIcon, LeaveIcon, MicIcon, ScreenIcon } fr
 import { ChatButton } from './Chat';
 import { LobbyButton } from './Lobby';
 import { participantsPanelId } from './Participants';
+import { PictureInPictureButton } from './PictureInPicture';
 import { ReactionButton } from './Reactions';
 import { ShortcutsButton, ShortcutsHelp } from './ShortcutsHelp';
 import { speechPanelId } from './SpeechPanel';
@@ -224,6 +225,7 @@ export function Controls({
               {t('settings.button')}
             </button>
           )}
+          <PictureInPictureButton session={session} />
           <ShortcutsButton onOpen={() => setHelpOpen(true)} />
         </div>
       </div>

@@ -1,8 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, createRoom, fetchMe, recentRooms, signInURL, type Me, type RoomInfo } from '../api';
-import { lang, setLang, t } from '../i18n';
+import { lang, setLang, t, type Lang } from '../i18n';
 import { parseRoomCode } from '../roomcode';
 import { followLink, navigate } from '../router';
+
+// Each language is offered under its own name, which its speakers find
+// whatever language the page is in now.
+const languages: { code: Lang; name: string }[] = [
+  { code: 'fr', name: 'Français' },
+  { code: 'en', name: 'English' },
+  { code: 'de', name: 'Deutsch' },
+  { code: 'nl', name: 'Nederlands' },
+];
 
 // Home starts a meeting or joins one by its code, and shows who is signed
 // in and the rooms they went to lately.
@@ -52,18 +61,7 @@ export function Home({ onLanguage }: { onLanguage: () => void }) {
         <h1>{t('app.name')}</h1>
         <div class="row">
           <Account me={me} />
-          <button
-            type="button"
-            class="link"
-            lang={lang() === 'fr' ? 'en' : 'fr'}
-            aria-label={t('lang.switchLabel')}
-            onClick={() => {
-              setLang(lang() === 'fr' ? 'en' : 'fr');
-              onLanguage();
-            }}
-          >
-            {t('lang.switch')}
-          </button>
+          <LanguageMenu onLanguage={onLanguage} />
         </div>
       </header>
       <p class="tagline">{t('app.tagline')}</p>
@@ -105,9 +103,41 @@ export function Home({ onLanguage }: { onLanguage: () => void }) {
             </p>
           )}
         </form>
+        <p class="home-check">
+          <a href="/check" onClick={(e) => followLink(e, '/check')}>
+            {t('home.checkConnection')}
+          </a>
+        </p>
         {rooms.length > 0 && <RecentRooms rooms={rooms} />}
       </div>
     </main>
+  );
+}
+
+// LanguageMenu switches the whole app to another language; setLang keeps
+// the choice for the next visits. The label is in the page's language, and
+// each option in its own.
+function LanguageMenu({ onLanguage }: { onLanguage: () => void }) {
+  return (
+    <div class="home-language">
+      <label for="home-language">{t('home.language')}</label>
+      <select
+        id="home-language"
+        value={lang()}
+        onChange={(e) => {
+          const chosen = (e.target as HTMLSelectElement).value as Lang;
+          if (chosen === lang()) return;
+          setLang(chosen);
+          onLanguage();
+        }}
+      >
+        {languages.map((l) => (
+          <option key={l.code} value={l.code} lang={l.code}>
+            {l.name}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 

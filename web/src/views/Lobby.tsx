@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
-import { ring } from '../knock';
+import { play } from '../sounds';
 import type { MeetingSession } from '../session';
 import { Panel } from './Panel';
 
@@ -17,7 +17,7 @@ export function LobbyButton({ session, expanded, onToggle }: { session: MeetingS
   useEffect(() => {
     if (knocks <= heard.current) return;
     heard.current = knocks;
-    void ring().then((played) => {
+    void play('knock').then((played) => {
       if (played) setRung((n) => n + 1);
     });
   }, [knocks]);

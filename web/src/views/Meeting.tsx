@@ -3,7 +3,9 @@ import { captionsWanted, setCaptionsWanted } from '../captions';
 import { t, type MessageKey } from '../i18n';
 import type { Participant } from '../protocol';
 import { handRanks, isHost, type MeetingSession, type RemoteMedia } from '../session';
-import { Audio, Video, useViewReport } from './media';
+import { saveLayout, saveReception, savedLayout, savedReception } from '../layout';
+import { play, type Sound } from '../sounds';
+import { Audio, useViewReport } from './media';
 import { Captions } from './Captions';
 import { ChatAnnouncer, ChatPanel } from './Chat';
 import { TranscribingBadge, useSpeechNotices } from './Consent';
@@ -13,17 +15,10 @@ import { ParticipantsPanel } from './Participants';
 import { useReactions } from './Reactions';
 import { RoomSettings } from './RoomSettings';
 import { SpeechPanel } from './SpeechPanel';
-import { Avatar, Tile, type TileModel } from './Tile';
-
-// StageModel is what is shown large: a screen share, or the camera of the
-// participant a host pinned for everyone.
-interface StageModel {
-  id: string;
-  name: string;
-  self: boolean;
-  source: 'screen' | 'camera';
-  track?: MediaStreamTrack; // none: a pinned participant whose camera is off
-}
+import { LayoutIcon } from './icons';
+import { LayoutDialog } from './LayoutDialog';
+import { chooseStage, MeetingLayout } from './MeetingLayout';
+import type { TileModel } from './Tile';
 
 interface Toast {
   key: MessageKey;
@@ -50,6 +45,17 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [captionsShown, setCaptionsShown] = useState(captionsWanted);
   const [knockers, setKnockers] = useState<string[]>([]); // shown in the knock banner
+  const [layout, setLayout] = useState(savedLayout);
+  const [reception, setReception] = useState(savedReception);
+  const [localPin, setLocalPin] = useState<string | null>(null); // a tile's key
+  const lastSpeaker = useRef<string | undefined>(undefined); // the last other participant who spoke
+  const [layoutOpen, setLayoutOpen] = useState(false);
+  const [soundsPlayed, setSoundsPlayed] = useState(0); // data-sounds: tests tell that sounds play
+  // Notification sounds stop in large meetings, where they would never end.
+  const chime = (sound: Sound) => {
+    if (s.quietAbove === 0 || s.others.length + 1 > s.quietAbove) return;
+    void play(sound).then((played) => played && setSoundsPlayed((n) => n + 1));
+  };
   const known = useRef(new Map<string, string>(s.others.map((p) => [p.id, p.name])));
   const raised = useRef(new Set<string>(s.others.filter((p) => p.hand_raised_at).map((p) => p.id)));
   const saving = useRef(false); // the settings dialog sent new rules
@@ -71,7 +77,9 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
     const said: string[] = [];
     const now = new Map(s.others.map((p) => [p.id, p.name]));
     for (const [id, name] of now) if (!known.current.has(id)) said.push(t('meeting.joined', { name }));
+    const arrived = said.length > 0;
     for (const [id, name] of known.current) if (!now.has(id)) said.push(t('meeting.left', { name }));
+    if (said.length > 0) chime(arrived ? 'joined' : 'left');
     known.current = now;
     for (const p of s.others) if (p.hand_raised_at && !raised.current.has(p.id)) said.push(t('meeting.handRaised', { name: p.name }));
     raised.current = new Set(s.others.filter((p) => p.hand_raised_at).map((p) => p.id));
@@ -114,6 +122,14 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
   // Messages that come while the chat is open are read.
   useEffect(() => session.chat.setShown(panel === 'chat'), [panel]);
 
+  // A message from someone else, while the chat is closed, chimes.
+  const unread = useRef(s.chat.unread);
+  useEffect(() => {
+    const more = s.chat.unread > unread.current;
+    unread.current = s.chat.unread;
+    if (more) chime('message');
+  }, [s.chat.unread]);
+
   // Notices from the session: what a host did to us, refused actions.
   useEffect(() => {
     if (s.notice) setToast({ key: s.notice.key, params: s.notice.params });
@@ -131,20 +147,42 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
     if (!host) setSettingsOpen(false);
   }, [host]);
 
+  // Pinning is this participant's own: it shows someone large for them
+  // only, until they unpin, while that person is here.
+  const pin = (key: string | null) => {
+    setLocalPin(key);
+    const name = key && items.find((i) => i.key === key)?.name;
+    setAnnouncement(name ? t('layout.pinnedAnnounce', { name }) : t('layout.unpinnedAnnounce'));
+  };
+
   const self = s.self;
   const nameOf = (id: string) => (id === self?.id ? self.name : s.others.find((p) => p.id === id)?.name);
   // Our own reactions show on our tile; we know we sent them.
   const reactions = useReactions(session, (id) => (id === self?.id ? undefined : nameOf(id)), setAnnouncement);
   const hands = handRanks([self, ...s.others]);
-  const tiles: TileModel[] = [];
-  const screens: StageModel[] = [];
-  const cameras = new Map<string, MediaStreamTrack | undefined>();
+  // Whose video this participant receives (low-bandwidth modes): everyone's,
+  // only the active speaker's, or nobody's. Their own camera is local.
+  // While we speak, the one shown as speaking stays the last other who did.
+  const active = s.speakers.active;
+  if (active && active !== s.self?.id && s.others.some((p) => p.id === active)) lastSpeaker.current = active;
+  if (!s.others.some((p) => p.id === lastSpeaker.current)) lastSpeaker.current = undefined;
+  const speakerId = lastSpeaker.current ?? s.others[0]?.id;
+  const receives = (id: string, source: 'camera' | 'screen') =>
+    reception === 'all' || (reception === 'speaker' && (source === 'screen' || id === speakerId));
+  const people: TileModel[] = [];
+  const screens: TileModel[] = [];
+  const screenTile = (id: string, name: string, isSelf: boolean, track: MediaStreamTrack): TileModel => {
+    const shown = isSelf || receives(id, 'screen');
+    return { key: `${id}/screen`, id, name: t('meeting.screenOf', { name }), self: isSelf, source: 'screen', video: shown ? track : undefined, videoHidden: !shown, micMuted: false, speaking: false, active: false };
+  };
   if (self) {
-    tiles.push({
+    people.push({
+      key: self.id,
       id: self.id,
       name: `${self.name} (${t('meeting.you')})`,
       self: true,
-      camera: s.local.camera,
+      source: 'camera',
+      video: s.local.camera,
       micMuted: s.micMuted || !s.local.microphone,
       speaking: s.speakers.speaking.includes(self.id),
       active: false,
@@ -152,19 +190,22 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       hand: hands.get(self.id),
       reactions: reactions.get(self.id),
     });
-    cameras.set(self.id, s.local.camera);
-    if (s.local.screen) screens.push({ id: self.id, name: self.name, self: true, source: 'screen', track: s.local.screen });
+    if (s.local.screen) screens.push(screenTile(self.id, self.name, true, s.local.screen));
   }
   for (const p of s.others) {
     const media: RemoteMedia = s.media.get(p.id) ?? {};
     const cam = published(p, 'camera');
     const mic = published(p, 'microphone');
     const camera = cam && !cam.muted ? media.camera : undefined;
-    tiles.push({
+    const shown = receives(p.id, 'camera');
+    people.push({
+      key: p.id,
       id: p.id,
       name: p.name,
       self: false,
-      camera,
+      source: 'camera',
+      video: shown ? camera : undefined,
+      videoHidden: !!camera && !shown,
       micMuted: !mic || mic.muted,
       speaking: s.speakers.speaking.includes(p.id),
       active: s.speakers.active === p.id && s.others.length > 1,
@@ -172,24 +213,17 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
       hand: hands.get(p.id),
       reactions: reactions.get(p.id),
     });
-    cameras.set(p.id, camera);
-    if (published(p, 'screen') && media.screen) screens.push({ id: p.id, name: p.name, self: false, source: 'screen', track: media.screen });
+    if (published(p, 'screen') && media.screen) screens.push(screenTile(p.id, p.name, false, media.screen));
   }
-
-  // The pinned participant is shown large, as a screen share is: their
-  // screen if they share one, else their camera.
-  const pinnedId = s.rules?.pinned;
-  const pinnedName = pinnedId ? nameOf(pinnedId) : undefined;
-  let stage: StageModel | undefined = screens[0];
-  if (pinnedId && pinnedName !== undefined) {
-    stage = screens.find((sc) => sc.id === pinnedId) ?? { id: pinnedId, name: pinnedName, self: pinnedId === self?.id, source: 'camera', track: cameras.get(pinnedId) };
-  }
-  const stageLabel = stage && (stage.source === 'screen' ? t('meeting.screenOf', { name: stage.name }) : t('meeting.pinnedOf', { name: stage.name }));
+  // Screen shares come first: on the first page when they are tiles.
+  const items = [...screens, ...people];
+  for (const item of items) item.pinned = item.key === localPin;
+  const stage = chooseStage(items, { layout, localPin, hostPin: s.rules?.pinned, speaker: speakerId });
 
   const count = s.others.length + 1;
   const title = s.room?.name || t('meeting.title', { code });
   return (
-    <div class={`meeting ${stage ? 'with-stage' : ''} ${panel ? 'with-panel' : ''}`}>
+    <div class={`meeting ${stage ? 'with-stage' : ''} ${panel ? 'with-panel' : ''}`} data-sounds={soundsPlayed}>
       <header class="meeting-header">
         <h1>{title}</h1>
         <span class="count">{count === 1 ? t('meeting.participant') : t('meeting.participants', { count })}</span>
@@ -201,36 +235,19 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
           {copied ? t('prejoin.linkCopied') : t('prejoin.copyLink')}
         </button>
         {s.speech?.transcribing && <TranscribingBadge since={s.speech.transcribing_since} />}
+        {reception !== 'all' && <span class="reception-badge">{t(reception === 'audio' ? 'reception.audioBadge' : 'reception.speakerBadge')}</span>}
+        <button type="button" class="link light layout-button" aria-haspopup="dialog" onClick={() => setLayoutOpen(true)}>
+          <LayoutIcon />
+          {t('layout.button')}
+        </button>
         <span class={`connection ${s.connection}`} role="status" aria-label={t('connection.label', { state: t(connectionKey[s.connection]) })}>
           {t(connectionKey[s.connection])}
         </span>
       </header>
 
       <main class="meeting-body" ref={body}>
-        {stage && (
-          <section class="stage" aria-label={stageLabel} data-pinned={stage.id === pinnedId ? stage.id : undefined}>
-            {stage.track ? (
-              <Video
-                track={stage.track}
-                label={stageLabel!}
-                class={stage.source}
-                mirrored={stage.self && stage.source === 'camera'}
-                of={stage.self ? undefined : { participant: stage.id, source: stage.source }}
-              />
-            ) : (
-              <Avatar name={stage.name} />
-            )}
-            <div class="tile-name stage-caption" aria-hidden="true">
-              {stageLabel}
-            </div>
-          </section>
-        )}
         {count === 1 && !stage && <p class="alone">{t('meeting.alone')}</p>}
-        <ul class="grid" style={{ '--cols': String(stage ? 1 : Math.ceil(Math.sqrt(tiles.length))) }}>
-          {tiles.map((tile) => (
-            <Tile key={tile.id} tile={tile} />
-          ))}
-        </ul>
+        <MeetingLayout items={items} stage={stage} onPin={pin} layoutKey={layout} />
         {panel === 'participants' && <ParticipantsPanel session={session} onClose={() => setPanel(null)} />}
         {panel === 'chat' && <ChatPanel session={session} draft={chatDraft} onClose={() => setPanel(null)} />}
         {panel === 'lobby' && host && <LobbyPanel session={session} onClose={() => setPanel(null)} />}
@@ -259,6 +276,21 @@ export function Meeting({ code, session }: { code: string; session: MeetingSessi
             {t('lobby.open')}
           </button>
         </div>
+      )}
+      {layoutOpen && (
+        <LayoutDialog
+          layout={layout}
+          reception={reception}
+          onLayout={(l) => {
+            setLayout(l);
+            saveLayout(l);
+          }}
+          onReception={(r) => {
+            setReception(r);
+            saveReception(r);
+          }}
+          onClose={() => setLayoutOpen(false)}
+        />
       )}
       {settingsOpen && s.rules && (
         <RoomSettings

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
 import type { Participant } from '../protocol';
 import { handRanks, isHost, type MeetingSession } from '../session';
@@ -38,6 +38,24 @@ function live(p: Participant, source: 'microphone' | 'camera' | 'screen') {
 
 const roleKey: Record<string, MessageKey> = { owner: 'people.owner', administrator: 'people.administrator' };
 
+// folded is a name as the search compares it: without accents and case, so
+// that "eloise" finds "Éloïse".
+export function folded(name: string): string {
+  return name.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
+}
+
+// SpeakingIcon is three bars that move while someone speaks; screen readers
+// get the words instead.
+function SpeakingIcon() {
+  return (
+    <span class="speaking-icon" aria-hidden="true">
+      <span />
+      <span />
+      <span />
+    </span>
+  );
+}
+
 // ParticipantsPanel lists everyone in the meeting with their role and what
 // they send. Hosts get, for each person, what they may do to them, and for
 // the meeting, muting everyone and ending it for all.
@@ -47,6 +65,18 @@ export function ParticipantsPanel({ session, onClose }: { session: MeetingSessio
   const pinned = s.rules?.pinned;
   const [open, setOpen] = useState<string | null>(null); // whose actions are shown
   const [asking, setAsking] = useState<Asking | null>(null);
+  const [query, setQuery] = useState('');
+  // Folded names, worked out once per name rather than on every update of
+  // who speaks (several a second), which re-renders the whole list.
+  const foldedNames = useRef(new Map<string, string>());
+  const foldedName = (name: string) => {
+    let f = foldedNames.current.get(name);
+    if (f === undefined) {
+      f = folded(name);
+      foldedNames.current.set(name, f);
+    }
+    return f;
+  };
 
   const people: Person[] = [];
   if (s.self) people.push({ p: s.self, self: true, micOn: !s.micMuted && !!s.local.microphone, cameraOn: s.cameraOn, sharing: s.sharing });
@@ -55,6 +85,9 @@ export function ParticipantsPanel({ session, onClose }: { session: MeetingSessio
   // Raised hands first, in the order they were raised.
   const hands = handRanks(people.map((person) => person.p));
   people.sort((a, b) => (hands.get(a.p.id) ?? Infinity) - (hands.get(b.p.id) ?? Infinity));
+  const speaking = new Set(s.speakers.speaking);
+  const wanted = folded(query.trim());
+  const shown = wanted ? people.filter((person) => foldedName(person.p.name).includes(wanted)) : people;
 
   const actionsFor = (person: Person): Action[] => {
     const { p } = person;
@@ -116,15 +149,59 @@ export function ParticipantsPanel({ session, onClose }: { session: MeetingSessio
           </button>
         </div>
       )}
+      <div class="people-search">
+        <label for="people-search">{t('people.search')}</label>
+        <input
+          id="people-search"
+          type="search"
+          value={query}
+          autocomplete="off"
+          spellcheck={false}
+          aria-describedby={wanted ? 'people-search-result' : undefined}
+          onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+          onKeyDown={(e) => {
+            // Escape clears the search; only an empty field lets it close the panel.
+            if (e.key === 'Escape' && query) {
+              e.preventDefault();
+              e.stopPropagation();
+              setQuery('');
+            }
+          }}
+        />
+        {/* Said after typing, as the list changes under the field. */}
+        <p id="people-search-result" class="people-search-result" role="status">
+          {wanted &&
+            (shown.length === 0
+              ? t('people.matchNone', { query: query.trim() })
+              : shown.length === 1
+                ? t('people.matchOne')
+                : t('people.matchMany', { count: shown.length }))}
+        </p>
+        {wanted && shown.length === 0 && (
+          <button
+            type="button"
+            class="small"
+            onClick={() => {
+              setQuery('');
+              document.getElementById('people-search')?.focus();
+            }}
+          >
+            {t('people.clearSearch')}
+          </button>
+        )}
+      </div>
       <ul class="people">
-        {people.map((person) => {
+        {shown.map((person) => {
           const { p } = person;
           const name = person.self ? `${p.name} (${t('meeting.you')})` : p.name;
           const actions = host ? actionsFor(person) : [];
           const expanded = open === p.id;
+          const talking = speaking.has(p.id);
           return (
-            <li key={p.id} class="person" data-participant={p.id}>
+            <li key={p.id} class={`person ${talking ? 'speaking' : ''}`} data-participant={p.id}>
               <span class="person-name">{name}</span>
+              {talking && <span class="sr-only">, {t('meeting.speaking')}</span>}
+              {talking && <SpeakingIcon />}
               {p.role && roleKey[p.role] && <span class="badge role">{t(roleKey[p.role]!)}</span>}
               {!p.signed_in && session.signInAvailable && <span class="badge">{t('people.guest')}</span>}
               {pinned === p.id && <span class="badge pinned">{t('people.pinned')}</span>}

@@ -143,6 +143,9 @@ export function PreJoin({ code, onJoin }: { code: string; onJoin: (r: JoinReques
             </button>
           </div>
         </section>
+        <p class="prejoin-check">
+          <a href="/check">{t('check.link')}</a>
+        </p>
         <form class="prejoin-form" onSubmit={join} noValidate>
           {deviceHint && (
             <div class="notice" role="alert">

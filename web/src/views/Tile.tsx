@@ -1,14 +1,18 @@
 import { t } from '../i18n';
 import type { Quality } from '../protocol';
 import { Video } from './media';
-import { HandIcon, MicIcon, SignalIcon } from './icons';
+import { HandIcon, MicIcon, PinIcon, SignalIcon } from './icons';
 import type { ShownReaction } from './Reactions';
 
 export interface TileModel {
-  id: string;
+  key: string; // the participant's id, and /screen for their screen share
+  id: string; // the participant's
   name: string;
   self: boolean;
-  camera?: MediaStreamTrack;
+  source: 'camera' | 'screen';
+  video?: MediaStreamTrack;
+  videoHidden?: boolean; // there is a video, not received to save bandwidth
+  pinned?: boolean; // shown large by this participant's own choice
   micMuted: boolean;
   speaking: boolean;
   active: boolean;
@@ -29,23 +33,29 @@ export function initials(name: string): string {
     .join('');
 }
 
-export function Avatar({ name }: { name: string }) {
+export function Avatar({ name, hidden }: { name: string; hidden?: boolean }) {
   return (
-    <div class="avatar" aria-label={t('meeting.cameraOff')} role="img">
+    <div class="avatar" aria-label={t(hidden ? 'reception.hidden' : 'meeting.cameraOff')} title={hidden ? t('reception.hidden') : undefined} role="img">
       <span aria-hidden="true">{initials(name)}</span>
     </div>
   );
 }
 
-export function Tile({ tile }: { tile: TileModel }) {
-  const classes = ['tile', tile.speaking ? 'speaking' : '', tile.active ? 'active' : ''].join(' ');
+// Tile is one person's camera (or avatar), or a screen share, in the grid
+// or the filmstrip; onPin shows it large for this participant only.
+export function Tile({ tile, onPin }: { tile: TileModel; onPin: (key: string | null) => void }) {
+  const classes = ['tile', tile.source === 'screen' ? 'screen' : '', tile.speaking ? 'speaking' : '', tile.active ? 'active' : ''].join(' ');
+  const pinLabel = t(tile.pinned ? 'layout.unpin' : 'layout.pin', { name: tile.name });
   return (
-    <li class={classes} data-participant={tile.id} data-self={tile.self ? 'true' : undefined} aria-label={tile.name}>
-      {tile.camera ? (
-        <Video track={tile.camera} mirrored={tile.self} label={tile.name} of={tile.self ? undefined : { participant: tile.id, source: 'camera' }} />
+    <li class={classes} data-participant={tile.id} data-source={tile.source} data-self={tile.self ? 'true' : undefined} aria-label={tile.name}>
+      {tile.video ? (
+        <Video track={tile.video} mirrored={tile.self && tile.source === 'camera'} label={tile.name} class={tile.source === 'screen' ? 'screen' : undefined} of={tile.self ? undefined : { participant: tile.id, source: tile.source }} />
       ) : (
-        <Avatar name={tile.name} />
+        <Avatar name={tile.name} hidden={tile.videoHidden} />
       )}
+      <button type="button" class={`pin ${tile.pinned ? 'active' : ''}`} aria-pressed={!!tile.pinned} aria-label={pinLabel} title={pinLabel} onClick={() => onPin(tile.pinned ? null : tile.key)}>
+        <PinIcon />
+      </button>
       {tile.reactions && tile.reactions.length > 0 && (
         // Decoration: screen readers are told of reactions in words.
         <div class="reactions" aria-hidden="true">

@@ -95,3 +95,21 @@ export function FileIcon() {
     </svg>
   );
 }
+
+export function PinIcon() {
+  return (
+    <svg {...svg} width={18} height={18}>
+      <path d="M9 3h6l-1 6 4 4H6l4-4zM12 13v8" />
+    </svg>
+  );
+}
+
+export function LayoutIcon() {
+  return (
+    <svg {...svg} width={18} height={18}>
+      <rect x="3" y="3" width="11" height="18" rx="1" />
+      <rect x="17" y="3" width="4" height="8" rx="1" />
+      <rect x="17" y="13" width="4" height="8" rx="1" />
+    </svg>
+  );
+}

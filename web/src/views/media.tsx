@@ -57,9 +57,17 @@ export function Audio({ track, participant }: { track: MediaStreamTrack; partici
   return <audio ref={ref} autoplay data-participant={participant} />;
 }
 
+// viewChanged tells useViewReport that a video outside the meeting's body
+// changed: the picture-in-picture window opened, closed or changed track.
+export const viewChanged = () => dispatchEvent(new Event('visio:viewchanged'));
+
+// Height asked for the video of the picture-in-picture window, which is
+// small and whose size the page does not see: the middle layer.
+const pipHeight = 360;
+
 // useViewReport watches the remote videos inside the returned element and
 // tells the server, shortly after the layout settles, which are shown and
-// how large they are in device pixels.
+// how large they are in device pixels, with the picture-in-picture one.
 export function useViewReport(session: MeetingSession) {
   const ref = useRef<HTMLElement>(null);
   useEffect(() => {
@@ -87,6 +95,9 @@ export function useViewReport(session: MeetingSession) {
           const other = tracks.get(key);
           if (!other || other.height < seen.height) tracks.set(key, seen);
         }
+        const pip = document.pictureInPictureElement;
+        const pipOf = pip instanceof HTMLVideoElement ? pip.dataset.pipParticipant : undefined;
+        if (pipOf && !tracks.has(`${pipOf}/camera`)) tracks.set(`${pipOf}/camera`, { participant: pipOf, source: 'camera', width: (pipHeight * 16) / 9, height: pipHeight });
         session.setView([...tracks.values()]);
       }, 200);
     };
@@ -99,7 +110,9 @@ export function useViewReport(session: MeetingSession) {
     const changes = new MutationObserver(observeAll);
     changes.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-source'] });
     observeAll();
+    addEventListener('visio:viewchanged', report);
     return () => {
+      removeEventListener('visio:viewchanged', report);
       clearTimeout(timer);
       sizes.disconnect();
       changes.disconnect();

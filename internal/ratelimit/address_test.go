@@ -1,4 +1,4 @@
-package restapi
+package ratelimit
 
 import (
 	"net/http/httptest"
@@ -30,7 +30,7 @@ func TestTheClientAddressBehindTrustedProxies(t *testing.T) {
 		for _, h := range c.forwarded {
 			r.Header.Add("X-Forwarded-For", h)
 		}
-		if got := clientAddress(r, proxies); got != c.want {
+		if got := ClientAddress(r, proxies); got != c.want {
 			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", c.peer, c.forwarded, got, c.want)
 		}
 	}
