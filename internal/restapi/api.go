@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/meeting"
 	"github.com/visio-meet/visio/internal/ratelimit"
@@ -87,7 +88,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/tokens/{id}", a.revokeToken)
 	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint: see /api/v1/openapi.json")
+		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no such API endpoint: see /api/v1/openapi.json")
 	})
 	if a.cfg.Auth != nil {
 		mux.Handle("GET /auth/login", a.limited(a.limits.login, http.HandlerFunc(a.cfg.Auth.Login)))
@@ -95,7 +96,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.HandleFunc("POST /auth/logout", a.cfg.Auth.Logout)
 	} else {
 		mux.HandleFunc("/auth/", func(w http.ResponseWriter, _ *http.Request) {
-			writeError(w, http.StatusNotFound, "sign_in_off", "sign-in is not set up on this server (auth.issuer): rooms are open to all")
+			httpapi.WriteError(w, http.StatusNotFound, "sign_in_off", "sign-in is not set up on this server (auth.issuer): rooms are open to all")
 		})
 	}
 }
@@ -138,7 +139,7 @@ func (a *API) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter
 	}
 	secs := int(wait/time.Second) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeError(w, http.StatusTooManyRequests, "rate_limited",
+	httpapi.WriteError(w, http.StatusTooManyRequests, "rate_limited",
 		fmt.Sprintf("too many attempts from your address: wait %d seconds and try again", secs))
 	return false
 }
@@ -183,27 +184,16 @@ func (a *API) storeError(ctx context.Context, err error, notFound *apiError) *ap
 	return a.internal(ctx, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]string{"error": code, "message": message})
-}
-
 func (a *API) answer(w http.ResponseWriter, status int, v any, err *apiError) {
 	if err != nil {
-		writeError(w, err.status, err.code, err.message)
+		httpapi.WriteError(w, err.status, err.code, err.message)
 		return
 	}
 	if status == http.StatusNoContent {
 		w.WriteHeader(status)
 		return
 	}
-	writeJSON(w, status, v)
+	httpapi.WriteJSON(w, status, v)
 }
 
 // maxBody bounds request bodies: none is legitimately larger.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/store"
@@ -88,7 +89,7 @@ func (a *API) join(w http.ResponseWriter, r *http.Request) {
 	if rm.Settings.Admit(room.Visitor{SignedIn: c.signedIn, Role: role}, 0, 1).Entry == room.Wait {
 		enter = "wait"
 	}
-	writeJSON(w, http.StatusOK, joinJSON{Token: tok, Room: roomView(rm, role), Name: name, Enter: enter})
+	httpapi.WriteJSON(w, http.StatusOK, joinJSON{Token: tok, Room: roomView(rm, role), Name: name, Enter: enter})
 }
 
 type meetingJSON struct {
@@ -119,7 +120,7 @@ func (a *API) getMeeting(w http.ResponseWriter, r *http.Request) {
 			out.Participants = append(out.Participants, participantJSON{ID: p.ID, Name: p.Name, Role: p.Role, SignedIn: p.SignedIn})
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
 // endMeeting ends the room's meeting for everyone.

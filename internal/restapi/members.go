@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/store"
 )
@@ -33,7 +34,7 @@ func (a *API) listMembers(w http.ResponseWriter, r *http.Request) {
 	for _, m := range members {
 		out = append(out, memberJSON{ID: string(m.User.ID), Name: m.User.Name, Email: m.User.Email, Role: m.Role, AddedAt: m.AddedAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"members": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"members": out})
 }
 
 // mayGive checks that a host of role giver may give role, or change a

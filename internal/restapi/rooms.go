@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/protocol"
 	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/store"
@@ -126,7 +127,7 @@ func (a *API) listRooms(w http.ResponseWriter, r *http.Request) {
 			out = append(out, roomView(rm, role))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rooms": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"rooms": out})
 }
 
 // createRoom makes a room, owned by the caller, with a fresh code.
@@ -171,7 +172,7 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.log.Info("room created", "room", created.Code, "access", created.Settings.Access)
-		writeJSON(w, http.StatusCreated, roomView(created, room.Owner))
+		httpapi.WriteJSON(w, http.StatusCreated, roomView(created, room.Owner))
 		return
 	}
 	a.answer(w, 0, nil, a.internal(ctx, errors.New("no free room code after 3 draws")))
@@ -215,7 +216,7 @@ func (a *API) updateRoom(w http.ResponseWriter, r *http.Request) {
 	if m := a.cfg.Meetings.Meeting(updated.Code); m != nil {
 		m.ApplySettings(updated.Settings)
 	}
-	writeJSON(w, http.StatusOK, roomView(updated, role))
+	httpapi.WriteJSON(w, http.StatusOK, roomView(updated, role))
 }
 
 // deleteRoom removes a room and ends its meeting; only its owner may.

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/store"
 )
@@ -64,7 +65,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
 	for _, t := range tokens {
 		out = append(out, tokenView(t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"tokens": out})
 }
 
 // tokenPrefix marks Visio's API tokens, so that secret scanners can find
@@ -116,7 +117,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
 	v := tokenView(created)
 	v.Secret = secret
 	a.log.Info("API token created", "token", created.ID, "scopes", created.Scopes) // never the secret
-	writeJSON(w, http.StatusCreated, v)
+	httpapi.WriteJSON(w, http.StatusCreated, v)
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {

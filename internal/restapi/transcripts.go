@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/store"
 	"github.com/visio-meet/visio/internal/transcript"
 )
@@ -44,7 +45,7 @@ func (a *API) listTranscripts(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, j)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"transcripts": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"transcripts": out})
 }
 
 // getTranscript downloads a transcript in the format asked (md, vtt, srt
