@@ -99,7 +99,7 @@ func (c *Client) UploadFile(ctx context.Context, name string, content io.Reader)
 // participant's credentials, which that room should refuse.
 func (c *Client) UploadFileTo(ctx context.Context, room, name string, content io.Reader) (protocol.ChatFile, error) {
 	c.mu.Lock()
-	id, token := c.self.ID, c.resumeToken
+	id, token := c.self.ID, c.welcome.ResumeToken
 	c.mu.Unlock()
 	var body bytes.Buffer
 	form := multipart.NewWriter(&body)

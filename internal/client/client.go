@@ -82,35 +82,32 @@ type Client struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu           sync.Mutex
-	changed      chan struct{} // closed and replaced on every state change
-	self         protocol.Participant
-	others       map[string]protocol.Participant
-	offered      map[string]protocol.OfferedTrack // by mid on the subscribe connection
-	received     map[TrackKey]*ReceivedTrack
-	errors       []protocol.Error
-	speakers     protocol.Speakers
-	bye          string
-	closed       bool
-	published    map[protocol.Source]*publishedTrack
-	pubMids      map[protocol.Source]string
-	layers       map[string][]string // the latest layers message, by mid
-	welcome      protocol.Welcome
-	iceServers   []protocol.ICEServer
-	quality      map[string]protocol.Quality
-	resumeToken  string
-	resumeWithin time.Duration
-	resumed      bool
-	leftIDs      []string
-	answers      chan string
-	waiting      bool
-	lobby        protocol.Lobby
-	knocks       int
-	room         protocol.Room
-	moderated    []protocol.Moderated
-	speech       protocol.Speech
-	captions     []ReceivedCaption
-	chat         chatLog
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced on every state change
+	self      protocol.Participant
+	others    map[string]protocol.Participant
+	offered   map[string]protocol.OfferedTrack // by mid on the subscribe connection
+	received  map[TrackKey]*ReceivedTrack
+	errors    []protocol.Error
+	speakers  protocol.Speakers
+	bye       string
+	closed    bool
+	published map[protocol.Source]*publishedTrack
+	pubMids   map[protocol.Source]string
+	layers    map[string][]string // the latest layers message, by mid
+	welcome   protocol.Welcome    // the latest: ICE servers, resume token and how long it lasts
+	quality   map[string]protocol.Quality
+	resumed   bool
+	leftIDs   []string
+	answers   chan string
+	waiting   bool
+	lobby     protocol.Lobby
+	knocks    int
+	room      protocol.Room
+	moderated []protocol.Moderated
+	speech    protocol.Speech
+	captions  []ReceivedCaption
+	chat      chatLog
 }
 
 // ReceivedCaption is a caption and when it came.
@@ -237,7 +234,7 @@ func (c *Client) cutSocket() {
 // back as the same participant with the token of the welcome.
 func (c *Client) Resume(ctx context.Context) error {
 	c.mu.Lock()
-	id, token := c.self.ID, c.resumeToken
+	id, token := c.self.ID, c.welcome.ResumeToken
 	c.resumed = false
 	c.mu.Unlock()
 	if err := c.dial(ctx); err != nil {
@@ -321,7 +318,7 @@ func (c *Client) State() State {
 	defer c.mu.Unlock()
 	s := State{Self: c.self, Others: map[string]protocol.Participant{}, Received: map[TrackKey]TrackStats{},
 		Errors: append([]protocol.Error(nil), c.errors...), Speakers: c.speakers, Bye: c.bye, Closed: c.closed,
-		ICEServers: c.iceServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: c.resumeWithin, Left: slices.Clone(c.leftIDs),
+		ICEServers: c.welcome.ICEServers, Quality: maps.Clone(c.quality), Resumed: c.resumed, ResumeWithin: time.Duration(c.welcome.ResumeWithinMS) * time.Millisecond, Left: slices.Clone(c.leftIDs),
 		Waiting: c.waiting, Lobby: slices.Clone(c.lobby.Waiting), Knocks: c.knocks, Room: c.room, Moderated: slices.Clone(c.moderated),
 		Speech: c.speech, Captions: slices.Clone(c.captions), Chat: c.chat.state(), Welcome: c.welcome}
 	for k, v := range c.others {
@@ -423,9 +420,7 @@ func (c *Client) handle(msg protocol.Message) {
 		c.welcome = *m
 		c.waiting = false
 		c.self = m.You
-		c.iceServers = m.ICEServers
-		c.resumeToken, c.resumed = m.ResumeToken, m.Resumed
-		c.resumeWithin = time.Duration(m.ResumeWithinMS) * time.Millisecond
+		c.resumed = m.Resumed
 		clear(c.others)
 		for _, p := range m.Participants {
 			c.others[p.ID] = p

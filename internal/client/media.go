@@ -164,7 +164,7 @@ func (m *mediaStack) configuration() (webrtc.Configuration, error) {
 		return config, nil
 	}
 	m.c.mu.Lock()
-	servers := m.c.iceServers
+	servers := m.c.welcome.ICEServers
 	m.c.mu.Unlock()
 	for _, s := range servers {
 		var urls []string

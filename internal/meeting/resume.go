@@ -105,7 +105,7 @@ func (r *Registry) Resume(id ParticipantID, token string, a Arrival, sink Sink) 
 			m.mu.Unlock()
 			continue
 		}
-		if p.left || subtle.ConstantTimeCompare([]byte(token), []byte(p.resumeToken)) != 1 {
+		if p.left || !p.ownsToken(token) {
 			m.mu.Unlock()
 			return nil, ErrNoResume
 		}
@@ -124,4 +124,9 @@ func (r *Registry) Resume(id ParticipantID, token string, a Arrival, sink Sink) 
 		return p, nil
 	}
 	return nil, ErrNoResume
+}
+
+// ownsToken tells whether token is p's resume token, in constant time.
+func (p *Participant) ownsToken(token string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(p.resumeToken)) == 1
 }

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -164,10 +165,8 @@ func (m *React) validate() error {
 	if m.Emoji == "❤" {
 		m.Emoji = "❤️" // the heart without its emoji presentation selector
 	}
-	for _, e := range reactions {
-		if m.Emoji == e {
-			return nil
-		}
+	if slices.Contains(reactions, m.Emoji) {
+		return nil
 	}
 	return fmt.Errorf("emoji must be one of %s", strings.Join(reactions, " "))
 }

@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // The messages of live captions and transcripts.
 
@@ -77,7 +81,7 @@ func (m *SpeechControl) validate() error {
 		return fmt.Errorf("speech_control changes nothing: give captions, transcribe or language")
 	}
 	if m.Language != nil && !SpeechLanguage(*m.Language) {
-		return fmt.Errorf("language must be one of fr, en, de, nl")
+		return fmt.Errorf("language must be one of %s", strings.Join(speechLanguages, ", "))
 	}
 	return nil
 }
@@ -85,10 +89,5 @@ func (m *SpeechControl) validate() error {
 // SpeechLanguage reports whether captions and transcripts may be asked in
 // the language lang.
 func SpeechLanguage(lang string) bool {
-	for _, l := range speechLanguages {
-		if l == lang {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(speechLanguages, lang)
 }

@@ -46,7 +46,7 @@ func (a *API) uploadFile(w http.ResponseWriter, r *http.Request) {
 			"send the participant id and resume token of your welcome: %s: ID and Authorization: Bearer TOKEN", ParticipantHeader))
 		return
 	}
-	_, err := m.Authenticate(id, token)
+	err := m.Authenticate(id, token)
 	switch {
 	case errors.Is(err, meeting.ErrWrongToken):
 		a.answer(w, 0, nil, fail(http.StatusUnauthorized, "invalid_token", "this is not the resume token of that participant: use the one of your latest welcome"))

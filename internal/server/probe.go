@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/visio-meet/visio/internal/protocol"
 	"github.com/visio-meet/visio/internal/ratelimit"
 	"github.com/visio-meet/visio/internal/sfu"
+	"github.com/visio-meet/visio/internal/signal"
 )
 
 // connectionTestPath is where the web app's connection test page asks for
@@ -71,7 +71,7 @@ func (c *connectionTest) iceServers(r *http.Request) []protocol.ICEServer {
 	if c.ice == nil {
 		return []protocol.ICEServer{}
 	}
-	return c.ice(hostOf(r))
+	return c.ice(signal.RequestHost(r))
 }
 
 func (c *connectionTest) servers(w http.ResponseWriter, r *http.Request) {
@@ -153,13 +153,4 @@ func (c *connectionTest) allow(w http.ResponseWriter, r *http.Request) bool {
 	httpapi.WriteError(w, http.StatusTooManyRequests, "rate_limited",
 		fmt.Sprintf("too many connection tests from your address: wait %d seconds and try again", secs))
 	return false
-}
-
-// hostOf is the host the client reached the server at, without its port,
-// for the TURN URLs, as signalling does for the welcome.
-func hostOf(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.Host); err == nil {
-		return host
-	}
-	return r.Host
 }

@@ -161,10 +161,11 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		scfg.ICEServers = iceServers(relay, cfg.TURN.Host, cfg.TURN.CredentialTTL)
 	}
 	sig := signal.NewHandler(meetings, scfg, log)
+	proxies := trustedProxies(cfg)
 	api := restapi.New(restapi.Config{Store: st, Auth: auth, Meetings: meetings, JoinTokens: joinTokens,
 		AllowUnregistered: cfg.Rooms.AllowUnregistered, CookieSecure: cookieSecure(cfg),
 		JoinsPerMinute: cfg.Limits.JoinsPerMinute, LoginsPerMinute: cfg.Limits.LoginsPerMinute,
-		TrustedProxies: trustedProxies(cfg), Log: log})
+		TrustedProxies: proxies, Log: log})
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -188,7 +189,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		http: &http.Server{
 			Handler: httpapi.New(sig, web.Files(), log, api, whip.New(meetings, whipTokens, log),
 				voice.apiRoutes(cfg.Speech.API, api.BearerScope(restapi.ScopeSpeech)),
-				newConnectionTest(media, scfg.ICEServers, trustedProxies(cfg), log)),
+				newConnectionTest(media, scfg.ICEServers, proxies, log)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},

@@ -183,7 +183,7 @@ func (r speechRoutes) Register(mux *http.ServeMux) {
 	if r.handler == nil {
 		return
 	}
-	mux.Handle("/v1/audio/transcriptions", r.handler)
+	mux.Handle(speechapi.Path, r.handler)
 }
 
 // Close waits for summaries and webhooks under way until ctx ends, then

@@ -103,7 +103,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(protocol.MaxMessageBytes)
 
 	s := &session{
-		host:    requestHost(r),
+		host:    RequestHost(r),
 		h:       h,
 		conn:    conn,
 		log:     h.log,
@@ -134,8 +134,9 @@ type session struct {
 	reason  string // set once, before ending is closed
 }
 
-// requestHost returns the host of the request, without its port.
-func requestHost(r *http.Request) string {
+// RequestHost returns the host the client reached the server at, without
+// its port: the host TURN URLs name unless turn.host says otherwise.
+func RequestHost(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.Host); err == nil {
 		return host
 	}

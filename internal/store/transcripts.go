@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -54,7 +53,7 @@ type TranscriptSegment struct {
 // newTranscriptID returns 128 random bits in lower-case base32, which any
 // URL and file name can hold.
 func newTranscriptID() TranscriptID {
-	return TranscriptID("tr_" + strings.ToLower(rand.Text()))
+	return TranscriptID(strings.ToLower(newID("tr_")))
 }
 
 const transcriptColumns = `t.id, t.room_id, r.code, t.language, t.started_by, t.started_at, t.ended_at,

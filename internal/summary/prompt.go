@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/visio-meet/visio/internal/speech"
 )
 
 // prompt is the instruction given to the model in one language. Prompts
@@ -68,8 +70,7 @@ Schrijf in het Nederlands. Gebruik alleen wat in de transcriptie staat; zijn er 
 // promptLanguage returns the language of the prompt for a BCP 47 tag: its
 // primary subtag when a prompt is written in it, English otherwise.
 func promptLanguage(tag string) string {
-	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-	primary, _, _ = strings.Cut(primary, "_")
+	primary := speech.PrimaryLanguage(tag)
 	if _, ok := prompts[primary]; ok {
 		return primary
 	}

@@ -2,8 +2,9 @@ package transcript
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/visio-meet/visio/internal/speech"
 )
 
 // locale holds the words of the renderings in one language.
@@ -108,9 +109,7 @@ var (
 // localeFor returns the words for a BCP 47 tag: by its primary subtag, in
 // English for the languages without a translation.
 func localeFor(tag string) locale {
-	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-	primary, _, _ = strings.Cut(primary, "_")
-	if l, ok := locales[primary]; ok {
+	if l, ok := locales[speech.PrimaryLanguage(tag)]; ok {
 		return l
 	}
 	return locales["en"]

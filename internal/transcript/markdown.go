@@ -42,10 +42,7 @@ func turns(t Transcript, unknown string) []turn {
 		if text == "" {
 			continue
 		}
-		key := seg.Participant
-		if key == "" {
-			key = "name:" + seg.Speaker
-		}
+		key := speakerKey(seg)
 		if len(list) > 0 && key == last {
 			list[len(list)-1].texts = append(list[len(list)-1].texts, text)
 			continue

@@ -108,10 +108,7 @@ func (t Transcript) Participants() []Participant {
 	var list []Participant
 	index := map[string]int{}
 	for _, seg := range t.Spoken() {
-		key := seg.Participant
-		if key == "" {
-			key = "name:" + seg.Speaker // a segment without ID: one person per name
-		}
+		key := speakerKey(seg)
 		if i, ok := index[key]; ok {
 			if seg.Speaker != "" {
 				list[i].Name = seg.Speaker
@@ -131,4 +128,13 @@ func (t Transcript) Lines() []summary.Line {
 		lines = append(lines, summary.Line{Speaker: seg.Speaker, Text: seg.Text, Start: seg.Start})
 	}
 	return lines
+}
+
+// speakerKey tells speakers apart: by participant id, or, for a segment
+// without one, by name (one person per name).
+func speakerKey(seg Segment) string {
+	if seg.Participant == "" {
+		return "name:" + seg.Speaker
+	}
+	return seg.Participant
 }

@@ -192,22 +192,28 @@ export async function newPage(browser, { locale = 'fr-FR', permissions = ['camer
   return page;
 }
 
-// join goes through the pre-join screen of a meeting link, with the
+// connected waits until the page says it is connected to the meeting.
+export const connected = (page) => page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
+
+// enterMeeting goes through the pre-join screen the page shows, with the
 // microphone off when micOff is set and the camera off when camOff is.
-export async function join(browser, url, name, { micOff = false, camOff = false, ...options } = {}) {
-  const page = await newPage(browser, options);
-  await page.goto(url);
+async function enterMeeting(page, name, { micOff = false, camOff = false } = {}) {
   await page.getByLabel('Votre nom').fill(name);
   await page.locator('video').first().waitFor(); // the camera is on: its preview plays
   if (camOff) await page.getByRole('button', { name: 'Couper la caméra' }).click();
   if (micOff) await page.getByRole('button', { name: 'Couper le micro' }).click();
   await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
-  await page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
-  return page;
+  await connected(page);
 }
 
-// connected waits until the page says it is connected to the meeting.
-export const connected = (page) => page.getByRole('status').filter({ hasText: 'Connecté' }).waitFor({ timeout: 20000 });
+// join opens a meeting link in a new page and enters the meeting (see
+// enterMeeting for micOff and camOff; the rest goes to newPage).
+export async function join(browser, url, name, { micOff = false, camOff = false, ...options } = {}) {
+  const page = await newPage(browser, options);
+  await page.goto(url);
+  await enterMeeting(page, name, { micOff, camOff });
+  return page;
+}
 
 // announced waits until a live region of the page says text, as a screen
 // reader would.
@@ -220,10 +226,7 @@ export async function createMeeting(browser, server, name) {
   await page.goto(server.url);
   await page.getByRole('button', { name: 'Nouvelle réunion' }).click();
   await page.waitForURL(/\/[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
-  await page.getByLabel('Votre nom').fill(name);
-  await page.locator('video').first().waitFor();
-  await page.getByRole('button', { name: 'Rejoindre la réunion' }).click();
-  await connected(page);
+  await enterMeeting(page, name);
   return { page, link: page.url() };
 }
 

@@ -44,6 +44,14 @@ export class ApiError extends Error {
   }
 }
 
+// apiError reads an error answer: its code (fallback when the body has none,
+// as from a proxy's error page), message and Retry-After.
+function apiError(status: number, data: Record<string, unknown>, retryAfter: string | null, fallback: string): ApiError {
+  const retry = Number(retryAfter);
+  const code = typeof data.error === 'string' ? data.error : fallback;
+  return new ApiError(code, typeof data.message === 'string' ? data.message : '', status, retry > 0 ? retry : undefined);
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
@@ -56,10 +64,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiError('connection_lost', '');
   }
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const retry = Number(res.headers.get('Retry-After'));
-    throw new ApiError(data.error ?? 'internal', data.message ?? '', res.status, retry > 0 ? retry : undefined);
-  }
+  if (!res.ok) throw apiError(res.status, data, res.headers.get('Retry-After'), 'internal');
   return data as T;
 }
 
@@ -156,9 +161,7 @@ export function uploadFile(
         resolve(data as unknown as ChatFile);
         return;
       }
-      const retry = Number(xhr.getResponseHeader('Retry-After'));
-      const code = typeof data.error === 'string' ? data.error : xhr.status === 413 ? 'too_large' : 'internal';
-      reject(new ApiError(code, typeof data.message === 'string' ? data.message : '', xhr.status, retry > 0 ? retry : undefined));
+      reject(apiError(xhr.status, data, xhr.getResponseHeader('Retry-After'), xhr.status === 413 ? 'too_large' : 'internal'));
     };
     xhr.onerror = () => reject(new ApiError('connection_lost', ''));
     xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));

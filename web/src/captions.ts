@@ -1,7 +1,7 @@
 // The lines of live captions: what the captions area shows from the
 // server's caption messages, and whether this browser wants them shown.
 
-import { safeStorageGet } from './i18n';
+import { safeStorageGet, safeStorageSet } from './i18n';
 import type { Caption } from './protocol';
 
 // CaptionLine is one utterance on screen: provisional while partials come,
@@ -72,9 +72,5 @@ export function captionsWanted(): boolean {
 }
 
 export function setCaptionsWanted(on: boolean) {
-  try {
-    localStorage.setItem(storageKey, on ? 'on' : 'off');
-  } catch {
-    // private browsing: the choice lasts for this page only
-  }
+  safeStorageSet(storageKey, on ? 'on' : 'off');
 }

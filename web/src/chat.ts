@@ -32,7 +32,7 @@ export function mergeMessages(messages: ChatMessage[], incoming: ChatMessage[]):
     if (!byId.has(m.id)) added.push(m);
     byId.set(m.id, m);
   }
-  if (added.length === 0 && incoming.length === 0) return { messages, added };
+  if (incoming.length === 0) return { messages, added };
   return { messages: [...byId.values()].sort((a, b) => a.id - b.id), added };
 }
 

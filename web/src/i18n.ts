@@ -39,11 +39,7 @@ export function lang(): Lang {
 export function setLang(l: Lang) {
   current = l;
   document.documentElement.lang = l;
-  try {
-    localStorage.setItem(storageKey, l);
-  } catch {
-    // private browsing: the choice lasts for this page only
-  }
+  safeStorageSet(storageKey, l);
 }
 
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
@@ -55,5 +51,15 @@ export function safeStorageGet(key: string): string | null {
     return localStorage.getItem(key);
   } catch {
     return null;
+  }
+}
+
+// safeStorageSet keeps a choice for the next visits; in private browsing it
+// lasts for this page only.
+export function safeStorageSet(key: string, value: string) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // storage refused: nothing to keep it in
   }
 }

@@ -4,7 +4,7 @@
 // reports the videos it shows (useViewReport) and the server pauses the
 // others, so a tile on another page or a hidden video costs no bandwidth.
 
-import { safeStorageGet } from './i18n';
+import { safeStorageGet, safeStorageSet } from './i18n';
 
 // Layout: auto puts a screen share or a pinned person large and everyone
 // else in a filmstrip, else a grid; grid keeps the grid unless something
@@ -26,19 +26,11 @@ function saved<T extends string>(key: string, allowed: readonly T[], fallback: T
   return allowed.includes(v as T) ? (v as T) : fallback;
 }
 
-function save(key: string, value: string) {
-  try {
-    localStorage.setItem(key, value);
-  } catch {
-    // private browsing: the choice lasts for this page only
-  }
-}
-
 export const savedLayout = () => saved(layoutKey, layouts, 'auto');
-export const saveLayout = (l: Layout) => save(layoutKey, l);
+export const saveLayout = (l: Layout) => safeStorageSet(layoutKey, l);
 // The reception mode is kept too: someone on a poor link stays on it.
 export const savedReception = () => saved(receptionKey, receptions, 'all');
-export const saveReception = (r: Reception) => save(receptionKey, r);
+export const saveReception = (r: Reception) => safeStorageSet(receptionKey, r);
 
 // Smallest tile of a grid page, in CSS pixels: below it names and faces are
 // hard to make out, so more people means more pages instead.

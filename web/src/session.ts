@@ -183,7 +183,6 @@ export class MeetingSession {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, [subprotocol]);
     this.ws = ws;
-    this.chat.dropped();
     ws.onopen = () => {
       const self = this.state.self;
       if (self && this.resumeToken) this.send({ type: 'resume', participant: self.id, token: this.resumeToken });

@@ -227,9 +227,5 @@ func normaliseLanguage(s string) string {
 	if code, ok := languageCodes[s]; ok {
 		return code
 	}
-	primary, _, _ := strings.Cut(strings.ReplaceAll(s, "_", "-"), "-")
-	if len(primary) < 2 || len(primary) > 3 || strings.ContainsFunc(primary, func(r rune) bool { return r < 'a' || r > 'z' }) {
-		return ""
-	}
-	return primary
+	return speech.PrimaryLanguage(s)
 }

@@ -41,16 +41,6 @@ func NewDetectors(ctx context.Context, cfg DetectorConfig) (*Detectors, error) {
 	return ds, nil
 }
 
-// NewDetector checks the VAD model at path (a model directory or the .onnx
-// file) and returns one detector. Use NewDetectors for several tracks.
-func NewDetector(path string) (speech.VoiceDetector, error) {
-	ds, err := NewDetectors(context.Background(), DetectorConfig{Model: path})
-	if err != nil {
-		return nil, err
-	}
-	return ds.New()
-}
-
 // check vets the model and notes which file passed, so that New can tell
 // when it was replaced afterwards.
 func (ds *Detectors) check(ctx context.Context) error {

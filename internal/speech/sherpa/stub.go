@@ -20,10 +20,6 @@ func NewEngine(Config) (speech.Engine, error) { return nil, errNotBuilt }
 // has no sherpa-onnx.
 func NewDetectors(context.Context, DetectorConfig) (*Detectors, error) { return nil, errNotBuilt }
 
-// NewDetector returns an error wrapping speech.ErrUnavailable: this build
-// has no sherpa-onnx.
-func NewDetector(string) (speech.VoiceDetector, error) { return nil, errNotBuilt }
-
 // Check returns an error wrapping speech.ErrUnavailable: this build has no
 // sherpa-onnx.
 func Check(kind, path string) error { return errNotBuilt }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/visio-meet/visio/internal/speech"
 )
 
 // request is what a client asked for.
@@ -102,12 +104,11 @@ func (h *handler) readField(part io.Reader, name string) (string, error) {
 // checkLanguage turns a language tag into its primary subtag ("fr-FR" →
 // "fr"), or refuses what is not one.
 func checkLanguage(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return "", nil
 	}
-	primary, _, _ := strings.Cut(strings.ReplaceAll(s, "_", "-"), "-")
-	if len(primary) < 2 || len(primary) > 3 || strings.ContainsFunc(primary, func(r rune) bool { return r < 'a' || r > 'z' }) {
+	primary := speech.PrimaryLanguage(s)
+	if primary == "" {
 		return "", invalidParam("language", "language must be an ISO 639-1 code such as fr or en, or empty to let the engine guess")
 	}
 	return primary, nil

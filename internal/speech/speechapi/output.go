@@ -1,12 +1,13 @@
 package speechapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/visio-meet/visio/internal/httpapi"
 )
 
 // verboseSegment is a segment of verbose_json, with the fields OpenAI's
@@ -45,21 +46,15 @@ func writeResult(w http.ResponseWriter, format string, t transcript) {
 		for i, s := range t.segments {
 			v.Segments[i] = verboseSegment{ID: i, Start: seconds(s.Start), End: seconds(s.End), Text: s.Text}
 		}
-		writeJSON(w, http.StatusOK, v)
+		httpapi.WriteJSON(w, http.StatusOK, v)
 	default:
-		writeJSON(w, http.StatusOK, map[string]string{"text": t.text})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"text": t.text})
 	}
 }
 
 func writeText(w http.ResponseWriter, contentType, body string) {
 	w.Header().Set("Content-Type", contentType)
 	_, _ = w.Write([]byte(body))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // subtitles writes the segments as SubRip or, with vtt, WebVTT cues.
@@ -118,6 +113,5 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if e.param != "" {
 		body.Error.Param = &e.param
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, e.status, body)
+	httpapi.WriteJSON(w, e.status, body)
 }

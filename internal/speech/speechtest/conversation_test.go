@@ -58,20 +58,6 @@ func TestConversation(t *testing.T) {
 	}
 }
 
-func TestSpeechFile(t *testing.T) {
-	path := SpeechFile(t)
-	samples, err := readWAV(path, speechFileRate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if seconds := float64(len(samples)) / speechFileRate; seconds < 4 || seconds > 20 {
-		t.Errorf("speech file lasts %.1f s; three sentences take 5 to 15 s", seconds)
-	}
-	if e := energy(samples); e < 1e5 {
-		t.Errorf("speech file is nearly silent (mean square %.0f)", e)
-	}
-}
-
 func energy(pcm []int16) float64 {
 	if len(pcm) == 0 {
 		return 0

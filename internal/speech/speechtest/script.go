@@ -55,11 +55,3 @@ const (
 	// the end of it.
 	tail = 500 * time.Millisecond
 )
-
-// SpeechFileText is what the recording of SpeechFile says.
-const SpeechFileText = "Good afternoon, this is a short test of the microphone. " +
-	"The weather is nice today and the coffee is ready. " +
-	"Let us start the meeting now."
-
-// speechFileVoice is the voice of SpeechFile.
-const speechFileVoice = "en-us+m3"

@@ -1,17 +1,22 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { lang, t, type MessageKey } from '../i18n';
+import { clockTime } from '../chat';
+import { t, type MessageKey } from '../i18n';
 import type { SpeechStatus } from '../protocol';
 
 // TranscribingBadge tells everyone, for as long as it lasts, that what they
 // say is being written down: their consent depends on knowing it.
 export function TranscribingBadge({ since }: { since?: number }) {
-  const time = since ? new Date(since).toLocaleTimeString(lang(), { hour: '2-digit', minute: '2-digit' }) : '';
   return (
     <span class="transcribing" title={t('speech.transcribingHint')}>
       <span class="rec-dot" aria-hidden="true" />
-      {time ? t('speech.transcribingSince', { time }) : t('speech.transcribing')}
+      {transcribingText(since)}
     </span>
   );
+}
+
+// transcribingText says that transcription runs, and since when if known.
+export function transcribingText(since?: number): string {
+  return since ? t('speech.transcribingSince', { time: clockTime(since) }) : t('speech.transcribing');
 }
 
 // useSpeechNotices has screen readers told when transcription starts or

@@ -111,13 +111,14 @@ function PictureInPicture({ session }: { session: MeetingSession }) {
     };
     // Without a user gesture the browser may refuse: nothing to tell the
     // user, who did not ask.
+    const enterAuto = () =>
+      enter().then(
+        () => (auto.current = true),
+        () => {},
+      );
     const onVisibility = () => {
       if (document.hidden) {
-        if (document.pictureInPictureElement === v) return;
-        enter().then(
-          () => (auto.current = true),
-          () => {},
-        );
+        if (document.pictureInPictureElement !== v) enterAuto();
       } else if (auto.current && document.pictureInPictureElement === v) {
         void document.exitPictureInPicture().catch(() => {});
       }
@@ -125,12 +126,7 @@ function PictureInPicture({ session }: { session: MeetingSession }) {
     v.addEventListener('enterpictureinpicture', onEnter);
     v.addEventListener('leavepictureinpicture', onLeave);
     document.addEventListener('visibilitychange', onVisibility);
-    setAutoHandler(() => {
-      enter().then(
-        () => (auto.current = true),
-        () => {},
-      );
-    });
+    setAutoHandler(enterAuto);
     return () => {
       v.removeEventListener('enterpictureinpicture', onEnter);
       v.removeEventListener('leavepictureinpicture', onLeave);
@@ -140,11 +136,6 @@ function PictureInPicture({ session }: { session: MeetingSession }) {
       if (document.pictureInPictureElement === v) void document.exitPictureInPicture().catch(() => {});
     };
   }, []);
-
-  // The meeting ended while this is still shown (the view goes next).
-  useEffect(() => {
-    if (s.ended && document.pictureInPictureElement === video.current) void document.exitPictureInPicture().catch(() => {});
-  }, [s.ended]);
 
   const toggle = async () => {
     const v = video.current;

@@ -16,11 +16,6 @@ export function ShortcutsButton({ onOpen }: { onOpen: () => void }) {
 // focus stays in it, Escape or its button closes it, and focus goes back to
 // what had it.
 export function ShortcutsHelp({ onClose }: { onClose: () => void }) {
-  // Its only control is the close button: Tab stays on it rather than
-  // going out to the browser's own controls, as it would from a <dialog>.
-  const keepFocus = (e: KeyboardEvent) => {
-    if (e.key === 'Tab') e.preventDefault();
-  };
   const help = shortcutHelp(isMac());
   return (
     <Dialog title={t('shortcuts.title')} onClose={onClose} class="shortcuts-help">
@@ -55,7 +50,7 @@ export function ShortcutsHelp({ onClose }: { onClose: () => void }) {
           ))}
         </tbody>
       </table>
-      <div class="row dialog-actions" onKeyDown={keepFocus}>
+      <div class="row dialog-actions">
         <button type="button" class="primary" autofocus onClick={onClose}>
           {t('panel.closeShort')}
         </button>

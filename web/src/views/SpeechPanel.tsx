@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { lang, t, type MessageKey } from '../i18n';
+import { t, type MessageKey } from '../i18n';
 import { speechLanguages, type EngineState, type SpeechLanguage, type SpeechStatus } from '../protocol';
 import type { MeetingSession } from '../session';
+import { transcribingText } from './Consent';
 import { Confirm } from './Dialog';
 import { Panel } from './Panel';
 import { Transcripts, languageName } from './Transcripts';
@@ -43,7 +44,6 @@ function SpeechControls({ session, speech, onStart }: { session: MeetingSession;
   const off = !speech.available;
   const why = off ? { 'aria-describedby': 'speech-unavailable' } : {};
   const engine = speech.engine;
-  const since = speech.transcribing_since ? new Date(speech.transcribing_since).toLocaleTimeString(lang(), { hour: '2-digit', minute: '2-digit' }) : '';
   return (
     <>
       {off && (
@@ -91,7 +91,7 @@ function SpeechControls({ session, speech, onStart }: { session: MeetingSession;
 
       <section class="speech-part" aria-labelledby="speech-transcription-title">
         <h3 id="speech-transcription-title">{t('speech.transcriptionTitle')}</h3>
-        <p>{speech.transcribing ? (since ? t('speech.transcribingSince', { time: since }) : t('speech.transcribing')) : t('speech.transcriptionOffState')}</p>
+        <p>{speech.transcribing ? transcribingText(speech.transcribing_since) : t('speech.transcriptionOffState')}</p>
         {speech.transcribing ? (
           <button type="button" class="danger-outline" onClick={() => session.controlSpeech({ transcribe: false })}>
             {t('speech.transcriptionStop')}

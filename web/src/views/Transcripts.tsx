@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, listTranscripts, transcriptURL, type TranscriptFormat, type TranscriptInfo } from '../api';
+import { clockTime } from '../chat';
 import { lang, t, type MessageKey } from '../i18n';
 import { speechLanguages, type SpeechLanguage } from '../protocol';
 
@@ -34,7 +35,7 @@ function until(startISO: string, endISO: string): string {
   const start = new Date(startISO);
   const end = new Date(endISO);
   if (Number.isNaN(end.getTime())) return endISO;
-  return start.toDateString() === end.toDateString() ? end.toLocaleTimeString(lang(), { hour: '2-digit', minute: '2-digit' }) : when(endISO);
+  return start.toDateString() === end.toDateString() ? clockTime(end.getTime()) : when(endISO);
 }
 
 function languageLabel(code: string): string {
