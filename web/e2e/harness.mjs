@@ -302,13 +302,15 @@ export async function audioFrom(page, participantId) {
   }, participantId);
 }
 
+// eventually calls check until it gives a value; message (or message())
+// says what did not happen.
 export async function eventually(check, { timeout = 15000, interval = 250, message = 'condition not met' } = {}) {
   const deadline = Date.now() + timeout;
   let last;
   for (;;) {
     last = await check();
     if (last) return last;
-    if (Date.now() > deadline) throw new Error(`${message} (last value: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline) throw new Error(`${typeof message === 'function' ? message() : message} (last value: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, interval));
   }
 }
@@ -333,6 +335,24 @@ export async function videoFrom(page, participantId, source = 'camera') {
     },
     [participantId, source],
   );
+}
+
+// sentLayers lists the camera layers a page sends: rid, rows, and why the
+// browser holds a layer below what it was asked for (Chromium lowers every
+// layer when short of CPU).
+export async function sentLayers(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__pcs) {
+      const stats = await pc.getStats();
+      for (const r of stats.values()) {
+        if (r.type === 'outbound-rtp' && r.kind === 'video' && r.frameHeight) {
+          out.push({ rid: r.rid, frameHeight: r.frameHeight, limitedBy: r.qualityLimitationReason });
+        }
+      }
+    }
+    return out;
+  });
 }
 
 // selectedPath describes the candidate pairs a page's connections use: the
