@@ -40,6 +40,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# versitygw, the S3 server the object-storage tests start: a Go program,
+# built once into $GOPATH/bin (a few minutes), and again only when the
+# version wanted here changes.
+versitygw_version=v1.8.0
+gobin="$(go env GOPATH | cut -d: -f1)/bin"
+if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/versity/versitygw[[:space:]]*$versitygw_version[[:space:]]"; then
+  echo "building versitygw $versitygw_version into $gobin (a few minutes, once)"
+  GOBIN="$gobin" go install -p 1 "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
+fi
+
 # npm ci only when the lockfile changed since the last install.
 stamp=web/node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ web/package-lock.json -nt "$stamp" ]; then

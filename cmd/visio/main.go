@@ -100,6 +100,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	select {
 	case <-ctx.Done():
+		if cfg.MultiNode() && cfg.Cluster.DrainTimeout > 0 {
+			log.Info("draining: no new meetings here; waiting for those going on to end, then moving them (a second signal stops at once)",
+				"drain_timeout", cfg.Cluster.DrainTimeout)
+			again, stopAgain := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			srv.Drain(again, cfg.Cluster.DrainTimeout)
+			stopAgain()
+		}
 		log.Info("shutting down: telling participants and closing meetings")
 	case err := <-srv.Done():
 		log.Error("web server stopped", "err", err)

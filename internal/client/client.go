@@ -92,6 +92,8 @@ type Client struct {
 	speakers  protocol.Speakers
 	bye       string
 	closed    bool
+	signalURL string            // where the signalling endpoint is: the meeting's node
+	republish []protocol.Source // what a Rejoin under way publishes again
 	published map[protocol.Source]*publishedTrack
 	pubMids   map[protocol.Source]string
 	layers    map[string][]string // the latest layers message, by mid
@@ -129,30 +131,83 @@ func Join(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := Connect(ctx, opts)
+	c, err := connect(ctx, opts, grant.SignalURL)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.SendMessage(ctx, &protocol.Join{Room: opts.Room, Name: opts.Name, Token: grant.Token}); err != nil {
-		c.Kill()
-		return nil, err
-	}
-	err = c.WaitFor(ctx, func(s State) bool { return s.Self.ID != "" || s.Waiting || len(s.Errors) > 0 || s.Bye != "" })
-	if err == nil {
-		if st := c.State(); st.Self.ID == "" && !st.Waiting {
-			err = fmt.Errorf("join refused: %v %s", st.Errors, st.Bye)
-		}
-	}
-	if err != nil {
+	if err := c.sendJoin(ctx, grant.Token, ""); err != nil {
 		c.Kill()
 		return nil, err
 	}
 	return c, nil
 }
 
+// sendJoin joins (or rejoins) and waits for the welcome or the lobby.
+func (c *Client) sendJoin(ctx context.Context, token, rejoin string) error {
+	if err := c.SendMessage(ctx, &protocol.Join{Room: c.opts.Room, Name: c.opts.Name, Token: token, Rejoin: rejoin}); err != nil {
+		return err
+	}
+	err := c.WaitFor(ctx, func(s State) bool { return s.Self.ID != "" || s.Waiting || len(s.Errors) > 0 || s.Bye != "" })
+	if err == nil {
+		if st := c.State(); st.Self.ID == "" && !st.Waiting {
+			err = fmt.Errorf("join refused: %v %s", st.Errors, st.Bye)
+		}
+	}
+	return err
+}
+
+// Rejoin comes back into the meeting after the node hosting it was lost,
+// as the web app does: it asks Options.URL where the meeting is now, opens
+// new connections there with the rejoin token of the last welcome, and
+// publishes again what it published.
+func (c *Client) Rejoin(ctx context.Context) error {
+	c.mu.Lock()
+	rejoin := c.welcome.RejoinToken
+	// A failed attempt published nothing: what to publish again stays.
+	c.republish = append(c.republish, slices.Collect(maps.Keys(c.published))...)
+	sources := c.republish
+	for _, p := range c.published {
+		p.stop()
+	}
+	clear(c.published)
+	clear(c.pubMids)
+	clear(c.offered)
+	c.self, c.bye, c.waiting = protocol.Participant{}, "", false
+	c.errors = nil
+	c.mu.Unlock()
+	c.cutSocket()
+	c.media.close()
+	grant, err := RequestJoin(ctx, c.opts)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.signalURL = grant.SignalURL
+	c.mu.Unlock()
+	if err := c.dial(ctx); err != nil {
+		return err
+	}
+	if err := c.sendJoin(ctx, grant.Token, rejoin); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.republish = nil
+	c.mu.Unlock()
+	if len(sources) == 0 {
+		return nil
+	}
+	return c.Publish(ctx, sources...)
+}
+
 // Connect opens the signalling socket without joining, for tests that speak
 // the protocol by hand.
 func Connect(ctx context.Context, opts Options) (*Client, error) {
+	return connect(ctx, opts, "")
+}
+
+// connect opens the signalling socket at signalURL, or else at the
+// server's own endpoint.
+func connect(ctx context.Context, opts Options, signalURL string) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -167,6 +222,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		pubMids:   map[protocol.Source]string{},
 		layers:    map[string][]string{},
 		answers:   make(chan string, 1),
+		signalURL: signalURL,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	media, err := newMediaStack(c)
@@ -193,7 +249,12 @@ func (c *Client) dial(ctx context.Context) error {
 			return conn, err
 		},
 	}}
-	url := "ws" + strings.TrimPrefix(c.opts.URL, "http") + "/ws"
+	c.mu.Lock()
+	url := c.signalURL
+	c.mu.Unlock()
+	if url == "" {
+		url = "ws" + strings.TrimPrefix(c.opts.URL, "http") + "/ws"
+	}
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
 		Subprotocols: []string{protocol.Subprotocol},
 		HTTPClient:   httpClient,
@@ -712,9 +773,10 @@ func (c *Client) ChangeSettings(ctx context.Context, s protocol.RoomSettings) er
 
 // JoinGrant is the REST API's answer to a request to join.
 type JoinGrant struct {
-	Token string `json:"token"`
-	Name  string `json:"name"`
-	Enter string `json:"enter"` // "enter" or "wait"
+	Token     string `json:"token"`
+	Name      string `json:"name"`
+	Enter     string `json:"enter"`      // "enter" or "wait"
+	SignalURL string `json:"signal_url"` // the node hosting the meeting; "" for the server asked
 }
 
 // RequestJoin asks the REST API for a join token, as the web app does

@@ -349,6 +349,7 @@ func (m *mediaStack) close() {
 	m.mu.Lock()
 	pcs := []*webrtc.PeerConnection{m.pub, m.sub}
 	sockets := m.sockets
+	m.pub, m.sub, m.sockets = nil, nil, nil // new ones come with the next offers
 	m.mu.Unlock()
 	for _, pc := range pcs {
 		if pc != nil {

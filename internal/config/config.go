@@ -104,6 +104,12 @@ type Config struct {
 		MaxFileBytes    int64
 		MaxMeetingBytes int64
 		FilesDir        string
+		S3Endpoint      string
+		S3Bucket        string
+		S3Region        string
+		S3AccessKey     string
+		S3SecretKey     string
+		S3Prefix        string
 	}
 	Transcripts struct {
 		WebhookURL    string
@@ -121,6 +127,10 @@ type Config struct {
 	Debug struct {
 		PprofAddr string
 	}
+	Metrics struct {
+		Addr string
+	}
+	Cluster ClusterSettings
 }
 
 // setting describes one key: how to read it from text (environment and
@@ -140,7 +150,7 @@ func EnvName(key string) string {
 }
 
 func settings() []setting {
-	return []setting{
+	return append([]setting{
 		stringSetting("http.addr", "Address and port of the web server (web app, API, signalling).",
 			func(c *Config) *string { return &c.HTTP.Addr }, checkHostPort),
 		listSetting("http.allowed_origins", "Other origins (host patterns such as visio.example.org) allowed to open a signalling WebSocket; the server's own origin always is.",
@@ -249,6 +259,18 @@ func settings() []setting {
 			func(c *Config) *int64 { return &c.Chat.MaxMeetingBytes }, 0, 1<<44),
 		stringSetting("chat.files_dir", "Directory where the files shared in chats are kept while their meeting lasts (each meeting's are removed when it ends, and what a crashed server left when Visio starts).",
 			func(c *Config) *string { return &c.Chat.FilesDir }, nil),
+		stringSetting("chat.s3_bucket", "Bucket of an S3 object storage where the files shared in chats are kept instead of chat.files_dir, so that every node of a cluster can serve them; empty keeps them in chat.files_dir.",
+			func(c *Config) *string { return &c.Chat.S3Bucket }, checkBucket),
+		stringSetting("chat.s3_endpoint", "Base URL of the S3-compatible service holding chat.s3_bucket (such as https://s3.fr-par.scw.cloud or http://127.0.0.1:7070); empty uses Amazon S3.",
+			func(c *Config) *string { return &c.Chat.S3Endpoint }, checkOptionalURL),
+		stringSetting("chat.s3_region", "Region of chat.s3_bucket (S3-compatible services mostly accept any, such as us-east-1).",
+			func(c *Config) *string { return &c.Chat.S3Region }, nil),
+		stringSetting("chat.s3_access_key", "Access key id for chat.s3_bucket; with chat.s3_secret_key, or both empty to use the environment's credentials (AWS_ACCESS_KEY_ID, an instance role).",
+			func(c *Config) *string { return &c.Chat.S3AccessKey }, nil),
+		stringSetting("chat.s3_secret_key", "Secret access key for chat.s3_access_key. Never logged.",
+			func(c *Config) *string { return &c.Chat.S3SecretKey }, nil),
+		stringSetting("chat.s3_prefix", "Start of the keys of the chat's files in chat.s3_bucket, so that the bucket can hold other things; give each Visio installation sharing a bucket its own.",
+			func(c *Config) *string { return &c.Chat.S3Prefix }, checkS3Prefix),
 		stringSetting("transcripts.webhook_url", "URL that receives each finished transcript as JSON (POST, signed with transcripts.webhook_secret in the Visio-Signature header); empty sends none.",
 			func(c *Config) *string { return &c.Transcripts.WebhookURL }, checkOptionalURL),
 		stringSetting("transcripts.webhook_secret", "Secret that signs the transcript webhook (HMAC-SHA256). Never logged.",
@@ -261,11 +283,13 @@ func settings() []setting {
 			func(c *Config) *string { return &c.Summary.Model }, nil),
 		stringSetting("debug.pprof_addr", "Address (such as 127.0.0.1:6060) where Go's profiler is served, for performance work; empty turns it off. Never expose it publicly.",
 			func(c *Config) *string { return &c.Debug.PprofAddr }, checkOptionalHostPort),
+		stringSetting("metrics.addr", "Address (such as 127.0.0.1:9180) where Prometheus metrics are served at /metrics, on a listener of their own; empty turns them off. Bind it to a private address.",
+			func(c *Config) *string { return &c.Metrics.Addr }, checkOptionalHostPort),
 		enumSetting("log.level", "Least important log level written.",
 			func(c *Config) *string { return &c.Log.Level }, "debug", "info", "warn", "error"),
 		enumSetting("log.format", "Log line format: text for people, json for log collectors.",
 			func(c *Config) *string { return &c.Log.Format }, "text", "json"),
-	}
+	}, clusterSettings()...)
 }
 
 // Default returns the built-in settings: a server for one machine, reachable
@@ -306,6 +330,9 @@ func Default() *Config {
 	c.Chat.MaxFileBytes = 20 << 20
 	c.Chat.MaxMeetingBytes = 200 << 20
 	c.Chat.FilesDir = "data/files"
+	clusterDefaults(c)
+	c.Chat.S3Region = "us-east-1"
+	c.Chat.S3Prefix = "chat-files/"
 	c.Summary.Model = "gpt-4o-mini"
 	c.Log.Level = "info"
 	c.Log.Format = "text"
@@ -378,6 +405,12 @@ func Load(args []string, getenv func(string) (string, bool), usage io.Writer) (*
 	if c.Chat.MaxFileBytes > c.Chat.MaxMeetingBytes {
 		return nil, fmt.Errorf("config: chat.max_file_bytes (%s) is more than chat.max_meeting_bytes (%s): raise the second or lower the first",
 			formatSize(c.Chat.MaxFileBytes), formatSize(c.Chat.MaxMeetingBytes))
+	}
+	if err := checkChatS3(c); err != nil {
+		return nil, err
+	}
+	if err := checkCluster(c); err != nil {
+		return nil, err
 	}
 	for _, s := range all {
 		if s.check == nil {
@@ -738,6 +771,45 @@ func checkOptionalHostPort(v string) error {
 		return nil
 	}
 	return checkHostPort(v)
+}
+
+// checkChatS3 checks that the chat.s3_* settings make one object storage.
+func checkChatS3(c *Config) error {
+	switch s3 := c.Chat; {
+	case s3.S3Bucket == "" && (s3.S3Endpoint != "" || s3.S3AccessKey != "" || s3.S3SecretKey != ""):
+		return fmt.Errorf("config: chat.s3_endpoint, chat.s3_access_key or chat.s3_secret_key is set, but not chat.s3_bucket: " +
+			"set chat.s3_bucket to keep the chat's files in that object storage, or remove the others to keep them in chat.files_dir")
+	case s3.S3Bucket == "":
+		return nil
+	case (s3.S3AccessKey == "") != (s3.S3SecretKey == ""):
+		return fmt.Errorf("config: chat.s3_access_key and chat.s3_secret_key go together: set both, " +
+			"or neither to use the credentials of the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, an instance role)")
+	case s3.S3Region == "":
+		return fmt.Errorf("config: chat.s3_bucket needs chat.s3_region, the bucket's region (us-east-1 suits most S3-compatible services)")
+	}
+	return nil
+}
+
+// checkBucket accepts an empty value or a bucket name: no slash or space,
+// as S3 and the services like it all refuse those.
+func checkBucket(v string) error {
+	if len(v) > 255 || strings.ContainsFunc(v, func(r rune) bool { return r == '/' || r <= ' ' || r > '~' }) {
+		return fmt.Errorf("%q is not a bucket name (such as visio-files)", v)
+	}
+	return nil
+}
+
+// checkS3Prefix accepts key prefixes such as visio/chat/: letters, digits
+// and -_./, without a leading slash or an empty or dot-dot segment.
+func checkS3Prefix(v string) error {
+	bad := strings.HasPrefix(v, "/") || strings.Contains(v, "//") || v == ".." || strings.HasPrefix(v, "../") || strings.Contains(v, "/../") ||
+		strings.HasSuffix(v, "/..") || strings.ContainsFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./", r))
+	})
+	if bad {
+		return fmt.Errorf("%q is not a key prefix such as visio/chat-files/ (letters, digits, -_./, no leading slash)", v)
+	}
+	return nil
 }
 
 func checkIPv4(v string) error {

@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -21,10 +22,18 @@ type Routes interface {
 	Register(mux *http.ServeMux)
 }
 
+// Edge adjusts the HTTP edge to where it runs.
+type Edge struct {
+	// ConnectSources, when set, returns the other origins (such as
+	// wss://node2.example.org) the web app may connect to: the nodes of a
+	// cluster, where a meeting may be hosted.
+	ConnectSources func() []string
+}
+
 // New returns the handler for the whole HTTP surface. app holds the built web
 // app: index.html and its assets. routes are the endpoints served by other
 // packages (the REST API, WHIP and WHEP).
-func New(signal http.Handler, app fs.FS, log *slog.Logger, routes ...Routes) http.Handler {
+func New(signal http.Handler, app fs.FS, log *slog.Logger, edge Edge, routes ...Routes) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -47,7 +56,7 @@ func New(signal http.Handler, app fs.FS, log *slog.Logger, routes ...Routes) htt
 	csrf.AddInsecureBypassPattern("/whip/")
 	csrf.AddInsecureBypassPattern("/whep/")
 	csrf.AddInsecureBypassPattern("/v1/audio/")
-	return securityHeaders(csrf.Handler(mux))
+	return securityHeaders(csrf.Handler(mux), edge.ConnectSources)
 }
 
 // WriteJSON answers v as JSON, never cached.
@@ -66,13 +75,19 @@ func WriteError(w http.ResponseWriter, status int, code, message string) {
 
 // securityHeaders sets the headers that confine the web app to its own
 // origin and to the devices it needs.
-func securityHeaders(next http.Handler) http.Handler {
-	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-		"media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+func securityHeaders(next http.Handler, connectSources func() []string) http.Handler {
+	const policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+		"media-src 'self' blob: mediastream:; connect-src 'self'%s; font-src 'self'; object-src 'none'; " +
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
+		more := ""
+		if connectSources != nil {
+			for _, src := range connectSources() {
+				more += " " + src
+			}
+		}
+		h.Set("Content-Security-Policy", fmt.Sprintf(policy, more))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), fullscreen=(self)")

@@ -17,7 +17,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 		"assets/app-ABC123.js": {Data: []byte("console.log(1)")},
 	}
 	signal := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	srv := httptest.NewServer(New(signal, app, slog.New(slog.DiscardHandler), echoRoutes{}))
+	srv := httptest.NewServer(New(signal, app, slog.New(slog.DiscardHandler), Edge{}, echoRoutes{}))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -13,9 +13,10 @@ import (
 	"github.com/visio-meet/visio/internal/protocol"
 )
 
-// The chat lives in memory with its meeting, and goes when the meeting
-// ends, as do the files shared in it: nothing said in a meeting outlives
-// it. Everyone in the meeting (not those waiting in the lobby) gets every
+// The chat lives with its meeting (in memory, and written through to the
+// lasting state when there is one, for another node to continue it), and
+// goes when the meeting ends, as do the files shared in it: nothing said in
+// a meeting outlives it. Everyone in the meeting (not those waiting in the lobby) gets every
 // message as it comes, and after every welcome the history, so that those
 // who join late or come back after a short outage miss nothing.
 
@@ -51,6 +52,9 @@ var (
 type chatState struct {
 	log   chatLog
 	files sharedFiles
+	// restored are the messages kept by a lost node, by client id: their
+	// senders come back as new participants, and may send them again.
+	restored map[string]uint64
 }
 
 // chatLog is the history of a meeting's messages, bounded in count and
@@ -66,10 +70,11 @@ type chatEntry struct {
 	clientID string
 }
 
-// add gives msg the next id, keeps it, and drops the oldest messages beyond
-// the history's bounds.
+// add keeps msg, with the next id unless it has a later one (a message
+// restored from the lasting state), and drops the oldest messages beyond the
+// history's bounds.
 func (l *chatLog) add(msg protocol.Chat, clientID string) protocol.Chat {
-	l.last++
+	l.last = max(l.last+1, msg.ID)
 	msg.ID, msg.ClientID = l.last, ""
 	l.entries = append(l.entries, chatEntry{msg: msg, clientID: clientID})
 	l.textBytes += len(msg.Text)
@@ -80,6 +85,14 @@ func (l *chatLog) add(msg protocol.Chat, clientID string) protocol.Chat {
 	}
 	l.entries = slices.Delete(l.entries, 0, drop)
 	return msg
+}
+
+// oldest is the id of the oldest message kept, or of the next one.
+func (l *chatLog) oldest() uint64 {
+	if len(l.entries) == 0 {
+		return l.last + 1
+	}
+	return l.entries[0].msg.ID
 }
 
 // find returns the kept message id, or nil.
@@ -146,7 +159,8 @@ func (m *Meeting) chatHistoryLocked(p *Participant) *protocol.ChatHistory {
 // SendChat posts a message to everyone in the meeting. fileID, when set,
 // attaches a file the participant uploaded in this meeting. A message sent
 // again with the same clientID is not posted again: the participant gets
-// the message as it was posted.
+// the message as it was posted. The message is kept in the lasting state
+// before anyone gets it.
 func (p *Participant) SendChat(text, fileID, clientID string) error {
 	text, err := protocol.CleanChatText(text)
 	if err != nil {
@@ -156,51 +170,89 @@ func (p *Participant) SendChat(text, fileID, clientID string) error {
 		return fmt.Errorf("%w: the message is empty", ErrInvalidChat)
 	}
 	m := p.meeting
+	// Messages take turns from here to their broadcast, so that they are
+	// kept and posted in the order of their ids.
+	m.lasting.writes.Lock()
+	defer m.lasting.writes.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := p.inLocked(); err != nil {
+	msg, shared, err := p.composeLocked(text, fileID, clientID)
+	keepFrom := m.chat.log.oldest()
+	m.mu.Unlock()
+	if err != nil || msg == nil {
 		return err
 	}
-	if id, ok := p.chat.sent[clientID]; ok && clientID != "" {
-		if e := m.chat.log.find(id); e != nil {
-			msg := e.forRecipient(p.id)
-			p.sink.Send(&msg)
+	kept := *msg
+	kept.ClientID = clientID
+	err = m.keep(func(ctx context.Context, state LastingState, key string) error {
+		return state.AppendMessage(ctx, key, kept, keepFrom)
+	})
+	if err != nil {
+		p.log.Error("chat message not kept, so not posted", "err", err)
+		return fmt.Errorf("keep the message: %w", err)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	posted := m.chat.log.add(*msg, clientID)
+	if shared != nil {
+		shared.message = posted.ID
+	}
+	if clientID != "" {
+		p.chat.remember(clientID, posted.ID)
+	}
+	m.broadcastLocked(p, &posted)
+	own := posted
+	own.ClientID = clientID
+	p.sink.Send(&own)
+	return nil
+}
+
+// composeLocked checks a message p sends and makes it, with the id it is to
+// have, and the file it shares. A message sent again is sent back to p
+// alone, and no message made.
+func (p *Participant) composeLocked(text, fileID, clientID string) (*protocol.Chat, *sharedFile, error) {
+	m := p.meeting
+	if err := p.inLocked(); err != nil {
+		return nil, nil, err
+	}
+	if clientID != "" {
+		id, ok := p.chat.sent[clientID]
+		if !ok {
+			id, ok = m.chat.restored[clientID]
 		}
-		return nil
+		if ok {
+			if e := m.chat.log.find(id); e != nil {
+				again := e.msg
+				again.ClientID = clientID
+				p.sink.Send(&again)
+			}
+			return nil, nil, nil
+		}
 	}
 	if !p.chat.messages.Allow() {
-		return ErrChatRate
+		return nil, nil, ErrChatRate
 	}
-	msg := protocol.Chat{From: string(p.id), Name: p.name, At: time.Now().UnixMilli(), Text: text}
+	msg := &protocol.Chat{ID: m.chat.log.last + 1, From: string(p.id), Name: p.name, At: time.Now().UnixMilli(), Text: text}
 	var shared *sharedFile
 	if fileID != "" {
 		if shared = m.chat.files.byID[fileID]; shared == nil || shared.owner != p.id {
-			return ErrNoFile
+			return nil, nil, ErrNoFile
 		}
 		if shared.message != 0 {
-			return ErrFileShared
+			return nil, nil, ErrFileShared
 		}
 		info := m.fileInfo(shared.file)
 		msg.File = &info
 	}
-	msg = m.chat.log.add(msg, clientID)
-	if shared != nil {
-		shared.message = msg.ID
-	}
-	if clientID != "" {
-		p.chat.remember(clientID, msg.ID)
-	}
-	m.broadcastLocked(p, &msg)
-	own := msg
-	own.ClientID = clientID
-	p.sink.Send(&own)
-	return nil
+	return msg, shared, nil
 }
 
 // DeleteChat empties a message for everyone, and removes its file, for
 // hosts. Deleting a deleted message does nothing.
 func (p *Participant) DeleteChat(ctx context.Context, id uint64) error {
 	m := p.meeting
+	m.lasting.writes.Lock()
+	defer m.lasting.writes.Unlock()
 	m.mu.Lock()
 	if err := p.hostLocked(); err != nil {
 		m.mu.Unlock()
@@ -215,7 +267,19 @@ func (p *Participant) DeleteChat(ctx context.Context, id uint64) error {
 		m.mu.Unlock()
 		return nil
 	}
-	fileID := m.chat.log.erase(e)
+	m.mu.Unlock()
+	err := m.keep(func(ctx context.Context, state LastingState, key string) error {
+		return state.DeleteMessage(ctx, key, id)
+	})
+	if err != nil {
+		return fmt.Errorf("keep the deletion of the message: %w", err)
+	}
+
+	m.mu.Lock()
+	fileID := ""
+	if e := m.chat.log.find(id); e != nil { // still there: messages come and go only in turn
+		fileID = m.chat.log.erase(e)
+	}
 	if fileID != "" {
 		m.chat.files.forget(fileID)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/visio-meet/visio/internal/chatfiles"
 	"github.com/visio-meet/visio/internal/protocol"
@@ -168,23 +167,4 @@ func (m *Meeting) OpenFile(ctx context.Context, id string) (protocol.ChatFile, i
 		return protocol.ChatFile{}, nil, fmt.Errorf("open the file: %w", err)
 	}
 	return m.fileInfo(f), content, nil
-}
-
-// removeFilesLocked removes the files of a meeting that ends, from another
-// goroutine that Registry.Wait waits for.
-func (m *Meeting) removeFilesLocked() {
-	store := m.registry.cfg.Files.Store
-	if store == nil || !m.chat.files.used {
-		return
-	}
-	r := m.registry
-	r.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := store.DeleteMeeting(ctx, m.key); err != nil {
-			r.log.Error("the files of an ended meeting were not removed", "room", m.code, "err", err)
-			return
-		}
-		r.log.Debug("the files of an ended meeting were removed", "room", m.code)
-	})
 }

@@ -36,13 +36,16 @@ type Meeting struct {
 	ended        bool
 	speech       speechState
 	chat         chatState
+	moved        bool // taken over from a lost node (see Directory)
+	handedOver   bool // given to another node (see HandOver)
+	lasting      *lasting
 }
 
 func newMeeting(r *Registry, code room.Code, settings room.Settings) *Meeting {
 	ctx, cancel := context.WithCancel(context.Background())
 	key := string(code) + "_" + strings.ToLower(rand.Text()[:12])
 	return &Meeting{code: code, key: key, registry: r, speakers: speaker.NewDetector(), ctx: ctx, stop: cancel, settings: settings,
-		speech: speechState{origin: time.Now()}}
+		speech: speechState{origin: time.Now()}, lasting: newLasting(r.cfg.Lasting)}
 }
 
 // Participants returns who is in the meeting, in order of arrival.
@@ -55,12 +58,25 @@ func (m *Meeting) Participants() []*Participant {
 // join lets the arrival in, into the lobby, or not at all, as the room's
 // rules say.
 func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
+	lastingErr := m.awaitLasting()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.joining--
+	if lastingErr != nil {
+		return nil, lastingErr
+	}
 	id := a.Identity
 	banned := id.Banned || id.BanKey != "" && m.banned[id.BanKey]
 	d := m.settings.Admit(room.Visitor{SignedIn: id.SignedIn, Role: id.Role, Banned: banned}, len(m.participants), m.serverCap())
+	pid := newParticipantID()
+	// Someone who was in this meeting before it moved to this node comes
+	// back as the same participant, and was let in already.
+	if r := a.Rejoin; r != nil && r.MeetingKey == m.key && m.findLocked(r.ID) == nil {
+		pid = r.ID
+		if d.Entry == room.Wait || d.Entry == room.Refuse && d.Reason != room.ReasonBanned {
+			d.Entry = room.Enter
+		}
+	}
 	switch {
 	case d.Entry == room.Refuse && d.Reason == room.ReasonBanned:
 		return nil, ErrBanned
@@ -68,7 +84,7 @@ func (m *Meeting) join(a Arrival, sink Sink) (*Participant, error) {
 		return nil, ErrRoomFull
 	}
 	p := &Participant{
-		id:          newParticipantID(),
+		id:          pid,
 		name:        a.Name,
 		identity:    id,
 		meeting:     m,
@@ -127,9 +143,13 @@ func (m *Meeting) sendWelcomeLocked(p *Participant, iceServers []protocol.ICESer
 	cfg := &m.registry.cfg
 	// A resumed participant keeps the microphone as they left it.
 	startMuted := !resumed && cfg.MutedJoinFrom > 0 && len(others) >= cfg.MutedJoinFrom
+	rejoin := ""
+	if cfg.RejoinToken != nil {
+		rejoin = cfg.RejoinToken(m.code, p.id, m.key)
+	}
 	p.sink.Send(&protocol.Welcome{Protocol: protocol.Version, Room: string(m.code), You: p.infoLocked(), Participants: others,
 		ICEServers: iceServers, ResumeToken: p.resumeToken, ResumeWithinMS: cfg.ReconnectGrace.Milliseconds(), Resumed: resumed,
-		StartMuted: startMuted, QuietAbove: cfg.QuietAbove})
+		StartMuted: startMuted, QuietAbove: cfg.QuietAbove, RejoinToken: rejoin})
 	p.sink.Send(m.roomLocked())
 	p.sink.Send(m.speechFor(p))
 	p.sink.Send(m.chatHistoryLocked(p))

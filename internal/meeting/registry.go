@@ -60,20 +60,23 @@ func (openRooms) IsBanned(context.Context, room.Code, string) (bool, error)    {
 
 // Directory says which node hosts a room. A cluster implementation places
 // each room on one node; Host returns an error wrapping ErrElsewhere when the
-// room lives on another node.
+// room lives on another node. starting says a meeting is about to start
+// here. Moved is true when this node takes the room over from a node that
+// was lost: its meeting then continues the lost one (chat history,
+// transcription) instead of starting afresh.
 type Directory interface {
-	Host(ctx context.Context, code room.Code) error
+	Host(ctx context.Context, code room.Code, starting bool) (moved bool, err error)
 	Release(code room.Code)
 }
 
 // ErrElsewhere is wrapped by Directory errors for rooms hosted by another node.
-var ErrElsewhere = errors.New("the room is hosted by another node")
+var ErrElsewhere = room.ErrElsewhere
 
 // LocalDirectory hosts every room on this node: the single-server setup.
 type LocalDirectory struct{}
 
 // Host implements Directory.
-func (LocalDirectory) Host(context.Context, room.Code) error { return nil }
+func (LocalDirectory) Host(context.Context, room.Code, bool) (bool, error) { return false, nil }
 
 // Release implements Directory.
 func (LocalDirectory) Release(room.Code) {}
@@ -108,6 +111,13 @@ type Config struct {
 	// Files keeps the files shared in chats; its zero value turns file
 	// sharing off.
 	Files ChatFiles
+	// RejoinToken, when set, makes the token each welcome carries that lets
+	// the participant back in as themselves if the meeting moves to another
+	// node (which then knows neither them nor their resume token).
+	RejoinToken func(code room.Code, id ParticipantID, meetingKey string) string
+	// Lasting keeps what a meeting must not lose with its node, for
+	// another node to continue it; nil keeps meetings in memory only.
+	Lasting LastingState
 }
 
 // Registry holds the meetings of this node.
@@ -150,6 +160,15 @@ type Arrival struct {
 	// Watcher is a client that chooses once what it receives (Watch), such
 	// as a WHEP player, instead of receiving every track as they come.
 	Watcher bool
+	// Rejoin, when set, is a participant coming back after their meeting
+	// moved to this node (see Config.RejoinToken).
+	Rejoin *Rejoin
+}
+
+// Rejoin names a participant of a meeting, as a rejoin token says.
+type Rejoin struct {
+	ID         ParticipantID
+	MeetingKey string
 }
 
 // Identity is who a participant is in the room, as the edge found out from
@@ -167,7 +186,11 @@ type Identity struct {
 // if needed. The sink receives protocol.Welcome first, then everything that
 // happens in the meeting, until Leave.
 func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sink) (*Participant, error) {
-	if err := r.dir.Host(ctx, code); err != nil {
+	r.mu.Lock()
+	starting := r.meetings[code] == nil
+	r.mu.Unlock()
+	moved, err := r.dir.Host(ctx, code, starting)
+	if err != nil {
 		return nil, fmt.Errorf("place room %s: %w", code, err)
 	}
 	// A join token is checked for bans when it is issued; a ban may have
@@ -203,7 +226,7 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 		}
 		m, ok = r.meetings[code]
 		if !ok {
-			m = r.startLocked(code, settings)
+			m = r.startLocked(code, settings, moved)
 		}
 	}
 	m.joining++ // keeps the meeting from being removed until the participant is in
@@ -215,13 +238,15 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 }
 
 // startLocked starts the meeting of a room.
-func (r *Registry) startLocked(code room.Code, settings room.Settings) *Meeting {
+func (r *Registry) startLocked(code room.Code, settings room.Settings, moved bool) *Meeting {
 	m := newMeeting(r, code, settings)
+	m.moved = moved
+	m.openLasting()
 	r.meetings[code] = m
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); m.every(r.cfg.SpeakerInterval, m.updateSpeakers) }()
 	go func() { defer r.wg.Done(); m.every(r.cfg.QualityInterval, m.updateQuality) }()
-	r.log.Info("meeting started", "room", code)
+	r.log.Info("meeting started", "room", code, "moved", moved)
 	return m
 }
 
@@ -235,12 +260,17 @@ func (r *Registry) releaseIfEmpty(m *Meeting) {
 		return
 	}
 	m.ended = true
-	m.endSpeechLocked()
-	m.removeFilesLocked()
+	if m.handedOver {
+		// It goes on on another node: what lasts stays for that one.
+		m.closeListenersLocked()
+	} else {
+		m.endSpeechLocked()
+		m.forgetLocked()
+		r.dir.Release(m.code)
+	}
 	m.stop()
 	delete(r.meetings, m.code)
-	r.dir.Release(m.code)
-	r.log.Info("meeting ended", "room", m.code)
+	r.log.Info("meeting ended here", "room", m.code, "handed_over", m.handedOver)
 }
 
 // Meeting returns the live meeting in room code, or nil.

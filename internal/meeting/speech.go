@@ -37,6 +37,9 @@ type Speech struct {
 type Transcripts interface {
 	// Start begins a transcript of the meeting in room code.
 	Start(ctx context.Context, code room.Code, language, startedBy string, at time.Time) (Transcript, error)
+	// Resume goes on with transcript id, begun at startedAt by a meeting
+	// of room code whose node was lost, for the meeting that continues it.
+	Resume(ctx context.Context, code room.Code, id string, startedAt time.Time) (Transcript, error)
 }
 
 // Transcript is a transcript being made.
@@ -132,6 +135,9 @@ func (m *Meeting) tellSpeechLocked() {
 func (p *Participant) ControlSpeech(ctx context.Context, c *protocol.SpeechControl) error {
 	m := p.meeting
 	cfg := m.speechConfig()
+	// Changes take turns, so that the lasting state keeps the latest.
+	m.lasting.writes.Lock()
+	defer m.lasting.writes.Unlock()
 	m.mu.Lock()
 	if err := p.hostLocked(); err != nil {
 		m.mu.Unlock()
@@ -171,11 +177,11 @@ func (p *Participant) ControlSpeech(ctx context.Context, c *protocol.SpeechContr
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if err := p.hostLocked(); err != nil {
 		if started != nil {
 			m.finishTranscriptLocked(started)
 		}
+		m.mu.Unlock()
 		return err
 	}
 	m.settings.Language = settings.Language
@@ -202,7 +208,15 @@ func (p *Participant) ControlSpeech(ctx context.Context, c *protocol.SpeechContr
 	if finished != nil {
 		m.finishTranscriptLocked(finished)
 	}
+	kept := m.lastingSpeechLocked()
+	m.mu.Unlock()
+
+	// Kept before anyone is told, so that a transcript everyone saw start
+	// is continued if the node is lost right after.
+	m.keepSpeech(kept)
+	m.mu.Lock()
 	m.tellSpeechLocked()
+	m.mu.Unlock()
 	return nil
 }
 
@@ -230,9 +244,10 @@ func (m *Meeting) finishTranscriptLocked(t Transcript) {
 		}
 		r.log.Info("transcript ready", "room", m.code, "transcript", t.ID())
 		m.mu.Lock()
-		defer m.mu.Unlock()
 		m.speech.last = t.ID()
 		m.tellSpeechLocked()
+		m.mu.Unlock()
+		m.saveSpeech()
 	}()
 }
 
@@ -252,9 +267,15 @@ func (m *Meeting) updateListenersLocked() {
 		}
 		if l := p.listener; l != nil {
 			l.track.SetPartials(m.speech.captions)
-			l.transcript, l.since = m.speech.transcript, m.speech.since.Sub(m.speech.origin)
+			m.tuneListenerLocked(l)
 		}
 	}
+}
+
+// tuneListenerLocked has l keep what it hears in the running transcript,
+// with times since the transcript's start.
+func (m *Meeting) tuneListenerLocked(l *listener) {
+	l.transcript, l.since = m.speech.transcript, m.speech.since.Sub(m.speech.origin)
 }
 
 func (m *Meeting) closeListenersLocked() {

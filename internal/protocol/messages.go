@@ -69,6 +69,10 @@ type Join struct {
 	// Token is the join token from the REST API (POST
 	// /api/v1/rooms/{code}/join): it says who joins, under which name.
 	Token string `json:"token,omitempty"`
+	// Rejoin is the rejoin token of an earlier welcome in this meeting,
+	// when it moved to another node: the participant comes back as the
+	// same one, without waiting in the lobby again.
+	Rejoin string `json:"rejoin,omitempty"`
 }
 
 // TrackDeclaration states one track the client publishes, by the mid of its
@@ -224,6 +228,9 @@ type Welcome struct {
 	// QuietAbove is the meeting size above which the app plays no
 	// notification sounds; 0: never play them.
 	QuietAbove int `json:"quiet_above"`
+	// RejoinToken lets the client come back as the same participant after
+	// the meeting moved to another node of a cluster (see Join.Rejoin).
+	RejoinToken string `json:"rejoin_token,omitempty"`
 }
 
 // ICEServer is an RTCIceServer.
@@ -250,6 +257,7 @@ const (
 	ReasonReplaced         = "replaced"          // the participant resumed on another connection
 	ReasonConnectionFailed = "connection_failed" // their media connection failed
 	ReasonServerShutdown   = "server_shutdown"
+	ReasonMoved            = "moved"    // the node handed the meeting to another: rejoin it there
 	ReasonTooSlow          = "too_slow" // they could not keep up with signalling messages
 )
 

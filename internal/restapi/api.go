@@ -22,6 +22,7 @@ import (
 	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/meeting"
 	"github.com/visio-meet/visio/internal/ratelimit"
+	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/store"
 	"github.com/visio-meet/visio/internal/token"
 )
@@ -43,7 +44,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client.
 	TrustedProxies []netip.Prefix
-	Log            *slog.Logger
+	// Place, when set, returns where the meeting of a room is hosted: the
+	// URL of the signalling endpoint of its node ("" for this one).
+	Place func(ctx context.Context, code room.Code) (signalURL string, err error)
+	Log   *slog.Logger
 }
 
 // API serves /api/v1.

@@ -18,6 +18,9 @@ type joinJSON struct {
 	// Enter says what happens on joining: "enter" at once, or "wait" in
 	// the lobby for a host.
 	Enter string `json:"enter"`
+	// SignalURL is where to open the signalling connection: the node of
+	// a cluster hosting the meeting; "" for this server.
+	SignalURL string `json:"signal_url,omitempty"`
 }
 
 // join hands out the join token a signalling session presents: it says who
@@ -74,6 +77,15 @@ func (a *API) join(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	signalURL := ""
+	if a.cfg.Place != nil {
+		var err error
+		if signalURL, err = a.cfg.Place(ctx, rm.Code); err != nil {
+			a.log.WarnContext(ctx, "cannot place a meeting", "room", rm.Code, "err", err)
+			a.answer(w, 0, nil, fail(http.StatusServiceUnavailable, "unavailable", "no server can host this meeting right now: try again in a few seconds"))
+			return
+		}
+	}
 	grant := token.Grant{User: string(c.user.ID), SignedIn: c.signedIn, Role: string(role), BanKey: key}
 	tok, err := a.cfg.JoinTokens.IssueJoin(string(rm.Code), name, grant, joinTokenTTL)
 	if err != nil {
@@ -89,7 +101,7 @@ func (a *API) join(w http.ResponseWriter, r *http.Request) {
 	if rm.Settings.Admit(room.Visitor{SignedIn: c.signedIn, Role: role}, 0, 1).Entry == room.Wait {
 		enter = "wait"
 	}
-	httpapi.WriteJSON(w, http.StatusOK, joinJSON{Token: tok, Room: roomView(rm, role), Name: name, Enter: enter})
+	httpapi.WriteJSON(w, http.StatusOK, joinJSON{Token: tok, Room: roomView(rm, role), Name: name, Enter: enter, SignalURL: signalURL})
 }
 
 type meetingJSON struct {

@@ -15,6 +15,10 @@ import (
 // letters separated by hyphens (3-4-3), for example "abc-defg-hij".
 type Code string
 
+// ErrElsewhere says a room's meeting is hosted by another node of the
+// cluster.
+var ErrElsewhere = errors.New("the room is hosted by another node")
+
 // ErrInvalidCode is returned when a string holds no room code.
 var ErrInvalidCode = errors.New("not a room code: expected a link or a code like abc-defg-hij")
 

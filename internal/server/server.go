@@ -17,14 +17,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/visio-meet/visio/internal/chatfiles"
+	"github.com/visio-meet/visio/internal/cluster"
 	"github.com/visio-meet/visio/internal/config"
 	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/meeting"
+	"github.com/visio-meet/visio/internal/metrics"
 	"github.com/visio-meet/visio/internal/restapi"
+	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/sfu"
 	"github.com/visio-meet/visio/internal/signal"
 	"github.com/visio-meet/visio/internal/store"
@@ -41,12 +45,14 @@ type Server struct {
 	media    *sfu.Engine
 	turn     *turnserver.Server // nil when off
 	meetings *meeting.Registry
+	cluster  *cluster.Cluster
 	speech   *speechService
 	signal   *signal.Handler
 	http     *http.Server
 	listener net.Listener
 	served   chan error
 	pprof    *http.Server
+	metrics  *metricsServer     // nil when metrics.addr is empty
 	stop     context.CancelFunc // ends the background work
 	wg       sync.WaitGroup
 }
@@ -57,6 +63,9 @@ type Options struct {
 	Meeting meeting.Config
 	// ICEKeepalive overrides the ICE keepalive interval when set.
 	ICEKeepalive time.Duration
+	// ClusterStats, when set, adds the health of the node's link to the
+	// cluster to the metrics.
+	ClusterStats func() metrics.ClusterStats
 }
 
 // Start opens the database and the sockets, and serves until Shutdown.
@@ -122,9 +131,38 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	undo = append(undo, func() { _ = voice.Close(context.Background()) })
 	mcfg.Speech = voice.meeting
 	if mcfg.Files.Store == nil {
-		mcfg.Files = chatFiles(ctx, cfg, log)
+		// Alone, this node may take all that the bucket holds for leftovers.
+		if mcfg.Files, err = chatFiles(ctx, cfg, !cfg.MultiNode(), log); err != nil {
+			return nil, err
+		}
 	}
-	meetings := meeting.NewRegistry(mcfg, media, meeting.LocalDirectory{}, log)
+	if !cfg.MultiNode() { // alone, no meeting is live yet: every record is a crash's leftover
+		sweepLiveMeetings(ctx, st, mcfg.Files.Store, log)
+	}
+	mcfg.Lasting = liveState{st}
+
+	// Join tokens need a secret; without a configured one, a random one
+	// does for a single server (tokens live two minutes).
+	joinSecret := []byte(cfg.Tokens.Secret)
+	if len(joinSecret) == 0 {
+		joinSecret = []byte(rand.Text() + rand.Text())
+	}
+	joinTokens, err := token.NewIssuer(joinSecret)
+	if err != nil {
+		return nil, fmt.Errorf("tokens.secret: %w", err)
+	}
+	mcfg.RejoinToken = func(code room.Code, id meeting.ParticipantID, meetingKey string) string {
+		tok, _ := joinTokens.IssueRejoin(string(code), string(id), meetingKey, rejoinTokenTTL)
+		return tok
+	}
+	var registry atomic.Pointer[meeting.Registry]
+	nodes, err := startCluster(cfg, &registry, log)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { _ = nodes.Close() })
+	meetings := meeting.NewRegistry(mcfg, media, nodes, log)
+	registry.Store(meetings)
 	voice.watch(meetings.SpeechChanged)
 
 	var tlsConfig *tls.Config
@@ -139,16 +177,6 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	}
 	undo = append(undo, func() { closeTURN(relay) })
 
-	// Join tokens need a secret; without a configured one, a random one
-	// does for a single server (tokens live two minutes).
-	joinSecret := []byte(cfg.Tokens.Secret)
-	if len(joinSecret) == 0 {
-		joinSecret = []byte(rand.Text() + rand.Text())
-	}
-	joinTokens, err := token.NewIssuer(joinSecret)
-	if err != nil {
-		return nil, fmt.Errorf("tokens.secret: %w", err)
-	}
 	var whipTokens *token.Issuer // WHIP and WHEP only with a configured secret
 	if cfg.Tokens.Secret != "" {
 		whipTokens = joinTokens
@@ -157,6 +185,8 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	scfg := opts.Signal
 	scfg.OriginPatterns = append(scfg.OriginPatterns, cfg.HTTP.AllowedOrigins...)
 	scfg.JoinTokens = joinTokens
+	connectSources, nodeHosts := nodeOrigins(nodes)
+	scfg.MoreOrigins = nodeHosts
 	if relay != nil {
 		scfg.ICEServers = iceServers(relay, cfg.TURN.Host, cfg.TURN.CredentialTTL)
 	}
@@ -165,7 +195,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	api := restapi.New(restapi.Config{Store: st, Auth: auth, Meetings: meetings, JoinTokens: joinTokens,
 		AllowUnregistered: cfg.Rooms.AllowUnregistered, CookieSecure: cookieSecure(cfg),
 		JoinsPerMinute: cfg.Limits.JoinsPerMinute, LoginsPerMinute: cfg.Limits.LoginsPerMinute,
-		TrustedProxies: proxies, Log: log})
+		TrustedProxies: proxies, Place: placer(nodes), Log: log})
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -182,14 +212,17 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		media:    media,
 		turn:     relay,
 		meetings: meetings,
+		cluster:  nodes,
 		speech:   voice,
 		signal:   sig,
 		listener: ln,
 		served:   make(chan error, 1),
 		http: &http.Server{
-			Handler: httpapi.New(sig, web.Files(), log, api, whip.New(meetings, whipTokens, log),
+			Handler: toHostingNode(nodes, log, httpapi.New(sig, web.Files(), log, httpapi.Edge{ConnectSources: connectSources},
+				api, whip.New(meetings, whipTokens, log),
 				voice.apiRoutes(cfg.Speech.API, api.BearerScope(restapi.ScopeSpeech)),
-				newConnectionTest(media, scfg.ICEServers, proxies, log)),
+				newConnectionTest(media, scfg.ICEServers, proxies, log),
+				readiness{cluster: nodes, ping: st.Ping})),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
@@ -205,6 +238,12 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 			return nil, err
 		}
 	}
+	if cfg.Metrics.Addr != "" {
+		if err := s.serveMetrics(cfg.Metrics.Addr, s.clusterStats); err != nil {
+			_ = s.Shutdown(context.Background())
+			return nil, err
+		}
+	}
 	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr(),
 		"database", st.Engine(), "sign_in", auth != nil)
 	if relay != nil {
@@ -214,20 +253,38 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	return s, nil
 }
 
-// chatFiles is where meetings keep the files shared in their chats, after
-// removing what a previous run left: no meeting is live yet, so everything
-// there is a leftover (of a crash).
-func chatFiles(ctx context.Context, cfg *config.Config, log *slog.Logger) meeting.ChatFiles {
-	disk := chatfiles.NewDisk(cfg.Chat.FilesDir, log)
-	if n, err := disk.Sweep(ctx, func(string) bool { return false }); err != nil {
-		log.Warn("files shared in the chats of a previous run are left in chat.files_dir", "dir", cfg.Chat.FilesDir, "err", err)
-	} else if n > 0 {
-		log.Info("files shared in the chats of a previous run removed", "meetings", n)
+// chatFiles is where meetings keep the files shared in their chats: the
+// bucket of chat.s3_bucket if set, which must answer, else chat.files_dir.
+// What a previous run left is removed first, as no meeting is live yet:
+// always from the directory, which is this node's own, and from the bucket
+// only when sweepShared says that no other node uses it.
+func chatFiles(ctx context.Context, cfg *config.Config, sweepShared bool, log *slog.Logger) (meeting.ChatFiles, error) {
+	var store interface {
+		chatfiles.Store
+		Sweep(ctx context.Context, live func(meeting string) bool) (int, error)
+	}
+	where := "chat.files_dir " + cfg.Chat.FilesDir
+	if cfg.Chat.S3Bucket != "" {
+		s3, err := chatfiles.NewS3(ctx, chatfiles.S3Config{Endpoint: cfg.Chat.S3Endpoint, Region: cfg.Chat.S3Region,
+			Bucket: cfg.Chat.S3Bucket, AccessKey: cfg.Chat.S3AccessKey, SecretKey: cfg.Chat.S3SecretKey, Prefix: cfg.Chat.S3Prefix}, log)
+		if err != nil {
+			return meeting.ChatFiles{}, fmt.Errorf("chat files (chat.s3_*): %w", err)
+		}
+		store, where = s3, "chat.s3_bucket "+cfg.Chat.S3Bucket
+	} else {
+		store = chatfiles.NewDisk(cfg.Chat.FilesDir, log)
+	}
+	if cfg.Chat.S3Bucket == "" || sweepShared {
+		if n, err := store.Sweep(ctx, func(string) bool { return false }); err != nil {
+			log.Warn("files shared in the chats of a previous run are left", "in", where, "err", err)
+		} else if n > 0 {
+			log.Info("files shared in the chats of a previous run removed", "meetings", n, "from", where)
+		}
 	}
 	if cfg.Chat.MaxFileBytes == 0 {
-		return meeting.ChatFiles{}
+		return meeting.ChatFiles{}, nil
 	}
-	return meeting.ChatFiles{Store: disk, MaxFileBytes: cfg.Chat.MaxFileBytes, MaxMeetingBytes: cfg.Chat.MaxMeetingBytes}
+	return meeting.ChatFiles{Store: store, MaxFileBytes: cfg.Chat.MaxFileBytes, MaxMeetingBytes: cfg.Chat.MaxMeetingBytes}, nil
 }
 
 // trustedProxies reads http.trusted_proxies, which the configuration has
@@ -314,7 +371,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.pprof != nil {
 		errs = append(errs, s.pprof.Shutdown(ctx))
 	}
+	errs = append(errs, s.shutdownMetrics(ctx))
 	errs = append(errs, s.meetings.Wait(ctx))
+	errs = append(errs, s.cluster.Close())
 	errs = append(errs, s.speech.Close(ctx))
 	if s.turn != nil {
 		errs = append(errs, s.turn.Close())

@@ -57,9 +57,12 @@ type DownTrack struct {
 
 	roc uint32 // wraps of the sequence numbers sent, for SRTP
 
-	packets atomic.Uint32
-	octets  atomic.Uint32
-	stats   receiverStats
+	// What was forwarded, in packets and payload bytes; sender reports
+	// carry their low 32 bits, as RTCP's counts wrap.
+	packets  atomic.Uint64
+	octets   atomic.Uint64
+	stats    receiverStats
+	counters downCounters
 }
 
 // streamOffsets turn a layer's sequence numbers and timestamps into the
@@ -222,7 +225,7 @@ func (d *DownTrack) forward(l *layer, h *rtpparse.Header, pkt []byte, keyframe b
 	d.mu.Unlock()
 	if n > 0 {
 		d.packets.Add(1)
-		d.octets.Add(uint32(n))
+		d.octets.Add(uint64(n))
 	}
 }
 
@@ -300,17 +303,21 @@ func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 			if p.MediaSSRC != b.ssrc {
 				continue
 			}
+			var asked uint64
 			for _, pair := range p.Nacks {
 				pair.Range(func(seq uint16) bool {
+					asked++
 					d.resend(b, seq)
 					return true
 				})
 			}
+			d.counters.nacks.Add(asked)
 		case *rtcp.TransportLayerCC:
 			d.subscriber.bwe.OnFeedback(p, d.up.owner.engine.now()/1000)
 		case *rtcp.ReceiverReport:
 			for _, r := range p.Reports {
 				if r.SSRC == b.ssrc {
+					d.counters.reportLost(r.TotalLost)
 					d.stats.update(r, d.up.owner.engine.now())
 				}
 			}
@@ -334,5 +341,5 @@ func (d *DownTrack) senderReport(now int64) (*rtcp.SenderReport, bool) {
 	}
 	d.stats.sentReport(ntpTime, now)
 	return &rtcp.SenderReport{SSRC: b.ssrc, NTPTime: ntpTime, RTPTime: rtpTime + offsets.ts,
-		PacketCount: packets, OctetCount: d.octets.Load()}, true
+		PacketCount: uint32(packets), OctetCount: uint32(d.octets.Load())}, true
 }

@@ -63,7 +63,8 @@ type Engine struct {
 	udpMux   *ice.MultiUDPMuxDefault
 	tcpMux   *ice.TCPMuxDefault
 	tcpLn    net.Listener
-	probes   probes // connection tests (probe.go)
+	probes   probes         // connection tests (probe.go)
+	streams  streamRegistry // live streams and the totals of ended ones, for Stats
 }
 
 // NewEngine opens the media sockets.

@@ -39,6 +39,7 @@ type layer struct {
 	reports       senderClock
 	rate          rateMeter
 	arrivals      arrivalCounter
+	counters      layerCounters
 }
 
 func newLayer(t *UpTrack, index Layer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *layer {
@@ -82,7 +83,7 @@ func (l *layer) run() {
 		l.lastTimestamp.Store(h.Timestamp)
 		l.lastArrival.Store(now)
 		l.rate.add(n, now)
-		l.arrivals.add(h.Seq)
+		l.countArrival(h.Seq, h.PayloadEnd-h.PayloadStart)
 		l.cache.Store(h.Seq, pkt)
 		if l.levelExt != 0 {
 			if box := t.levels.Load(); box != nil {

@@ -258,6 +258,7 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		p.pubMu.Unlock()
 		return
 	}
+	p.engine.streams.addLayer(l)
 	p.wg.Add(2)
 	p.pubMu.Unlock()
 
@@ -267,7 +268,7 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 	} else {
 		p.events.TrackPublished(t)
 	}
-	go func() { defer p.wg.Done(); l.run() }()
+	go func() { defer p.wg.Done(); l.run(); p.engine.streams.retireLayer(l) }()
 }
 
 func (p *Peer) trackEnded(t *UpTrack) {
@@ -360,8 +361,9 @@ func (p *Peer) attachLocked(t *UpTrack) error {
 		return nil // the track ended meanwhile
 	}
 	p.downs[t] = d
+	p.engine.streams.addDown(d)
 	p.wg.Add(1)
-	go func() { defer p.wg.Done(); d.readRTCP() }()
+	go func() { defer p.wg.Done(); d.readRTCP(); p.engine.streams.retireDown(d) }()
 	t.updateWanted()
 	return nil
 }

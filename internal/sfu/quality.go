@@ -60,6 +60,7 @@ func (p *Peer) Quality() Quality {
 type arrivalCounter struct {
 	received atomic.Uint64
 	highest  atomic.Uint64 // extended highest sequence number, +1 (0: none yet)
+	first    atomic.Uint64 // extended sequence number of the first packet, set before highest
 
 	mu                        sync.Mutex // for interval
 	lastReceived, lastHighest uint64
@@ -69,6 +70,7 @@ func (c *arrivalCounter) add(seq uint16) {
 	c.received.Add(1)
 	h := c.highest.Load()
 	if h == 0 {
+		c.first.Store(uint64(seq))
 		c.highest.Store(uint64(seq) + 1)
 		return
 	}

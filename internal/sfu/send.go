@@ -177,7 +177,9 @@ func (d *DownTrack) resend(b *binding, seq uint16) {
 	}
 	log.count++
 	log.at = now
-	d.send(b, seq, rt.parsed.Timestamp+seg.offsets.ts, &rt.parsed, rt.buf[:n], now, nil)
+	if d.send(b, seq, rt.parsed.Timestamp+seg.offsets.ts, &rt.parsed, rt.buf[:n], now, nil) > 0 {
+		d.counters.retransmits.Add(1)
+	}
 }
 
 // retransmitBudget is a token bucket, in bytes, shared by a subscriber's

@@ -17,7 +17,7 @@ type Stats struct {
 // Stats returns the latest figures for this track.
 func (d *DownTrack) Stats() Stats {
 	s := d.stats.snapshot()
-	s.PacketsSent = d.packets.Load()
+	s.PacketsSent = uint32(d.packets.Load())
 	return s
 }
 

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,11 +35,14 @@ type Config struct {
 	// websocket.AcceptOptions) allowed to open a session; the server's own
 	// origin is always allowed.
 	OriginPatterns []string
-	PingInterval   time.Duration // default 15 s
-	PingTimeout    time.Duration // default 10 s
-	MessageRate    rate.Limit    // sustained messages per second; default 50
-	MessageBurst   int           // default 200 (ICE candidates come in bursts)
-	QueueLength    int           // outgoing messages waiting for a slow client; default 512
+	// MoreOrigins, when set, returns more origin patterns, which change
+	// while the server runs: the other nodes of a cluster.
+	MoreOrigins  func() []string
+	PingInterval time.Duration // default 15 s
+	PingTimeout  time.Duration // default 10 s
+	MessageRate  rate.Limit    // sustained messages per second; default 50
+	MessageBurst int           // default 200 (ICE candidates come in bursts)
+	QueueLength  int           // outgoing messages waiting for a slow client; default 512
 	// ICEServers, when set, returns the TURN servers and credentials for a
 	// new session, given the host name the client reached the server at.
 	ICEServers func(host string) []protocol.ICEServer
@@ -90,9 +94,13 @@ func (h *Handler) Wait(ctx context.Context) error {
 
 // ServeHTTP upgrades the request to a WebSocket and runs a session on it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	origins := h.cfg.OriginPatterns
+	if h.cfg.MoreOrigins != nil {
+		origins = append(slices.Clip(origins), h.cfg.MoreOrigins()...)
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{protocol.Subprotocol},
-		OriginPatterns: h.cfg.OriginPatterns,
+		OriginPatterns: origins,
 	})
 	if err != nil {
 		h.log.Debug("websocket upgrade refused", "err", err)
@@ -404,6 +412,13 @@ func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
 		}
 		arrival.Name = c.Name // the name the server checked when it issued the token
 		arrival.Identity = meeting.Identity{UserID: c.User, SignedIn: c.SignedIn, Role: room.Role(c.Role), BanKey: c.BanKey}
+		if j.Rejoin != "" {
+			// A rejoin token that does not hold is ignored: the
+			// participant joins as anyone does.
+			if r, err := tokens.Verify(j.Rejoin, string(code), token.ScopeRejoin); err == nil {
+				arrival.Rejoin = &meeting.Rejoin{ID: meeting.ParticipantID(r.Participant), MeetingKey: r.Meeting}
+			}
+		}
 	}
 	if s.h.cfg.ICEServers != nil {
 		arrival.ICEServers = s.h.cfg.ICEServers(s.host)

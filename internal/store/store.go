@@ -148,6 +148,9 @@ func redact(dsn string) string {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 // Engine returns "sqlite" or "postgres".
 func (s *Store) Engine() string { return s.engine }
 

@@ -21,6 +21,9 @@ const (
 	ScopeWHIP Scope = "whip" // publish into the room
 	ScopeWHEP Scope = "whep" // watch the room
 	ScopeJoin Scope = "join" // open a signalling session in the room, as the grant says
+	// come back into a meeting that moved to another node, as the same
+	// participant, without waiting in its lobby again
+	ScopeRejoin Scope = "rejoin"
 )
 
 // MinSecretBytes is the shortest secret accepted: HS256 needs 256 bits.
@@ -33,6 +36,9 @@ type Claims struct {
 	Room  string `json:"room"`
 	Scope Scope  `json:"scope"`
 	Name  string `json:"name,omitempty"` // shown to the meeting
+	// Participant and Meeting name who may rejoin which meeting.
+	Participant string `json:"pid,omitempty"`
+	Meeting     string `json:"mtg,omitempty"`
 	Grant
 	jwt.Claims
 }
@@ -76,6 +82,12 @@ func (i *Issuer) Issue(room string, scope Scope, name string, ttl time.Duration)
 // IssueJoin returns a join token for room, under the display name name.
 func (i *Issuer) IssueJoin(room, name string, g Grant, ttl time.Duration) (string, error) {
 	return i.issue(Claims{Room: room, Scope: ScopeJoin, Name: name, Grant: g}, ttl)
+}
+
+// IssueRejoin returns a token that lets participant come back into the
+// meeting of room named meetingKey after it moved to another node.
+func (i *Issuer) IssueRejoin(room, participant, meetingKey string, ttl time.Duration) (string, error) {
+	return i.issue(Claims{Room: room, Scope: ScopeRejoin, Participant: participant, Meeting: meetingKey}, ttl)
 }
 
 func (i *Issuer) issue(c Claims, ttl time.Duration) (string, error) {

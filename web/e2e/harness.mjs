@@ -21,7 +21,7 @@ const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 // freePorts returns count TCP ports and count UDP ports that are free now.
 // They are held open together, so no two coincide; another program can still
 // take one before visio binds it, which startServer handles by trying again.
-async function freePorts(tcpCount, udpCount) {
+export async function freePorts(tcpCount, udpCount) {
   const held = [];
   const hold = (make, listen) =>
     new Promise((ok, fail) => {
@@ -47,7 +47,9 @@ async function freePorts(tcpCount, udpCount) {
 // off unless turn is set; iceTCP: false turns ICE-TCP off; allInterfaces
 // makes the web server reachable from a test network (see isolatedHost).
 // unregistered: false makes a room code with no room behind it a meeting
-// that does not exist, as in production; settings are more --key=value flags.
+// that does not exist, as in production; settings are more --key=value flags;
+// node makes it a node of a cluster reached at its own address (see
+// cluster.mjs).
 export async function startServer(name = 'server', options = {}) {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -60,9 +62,10 @@ export async function startServer(name = 'server', options = {}) {
   }
 }
 
-async function startServerOnce(name, { turn = false, iceTCP = true, allInterfaces = false, unregistered = true, settings = [] }) {
+async function startServerOnce(name, { turn = false, iceTCP = true, allInterfaces = false, unregistered = true, settings = [], node = false }) {
   const { tcp: [http, tcp, turnTCP], udp: [udp, turnUDP] } = await freePorts(3, 2);
   const args = ['serve', `--database.url=sqlite:${resolve(mkdtempSync(resolve(tmpdir(), 'visio-db-')), 'visio.db')}`, `--rooms.allow_unregistered=${unregistered}`, `--http.addr=${allInterfaces ? '0.0.0.0' : '127.0.0.1'}:${http}`, `--media.udp_port=${udp}`, `--media.tcp_port=${iceTCP ? tcp : 0}`, '--log.level=info', ...settings];
+  if (node) args.push(`--cluster.url=http://127.0.0.1:${http}`);
   args.push(...(turn ? [`--turn.udp_port=${turnUDP}`, `--turn.tcp_port=${turnTCP}`] : ['--turn.udp_port=0', '--turn.tcp_port=0']));
   const bin = resolve(root, 'bin/visio');
   const proc = spawn(bin, args, {
@@ -91,10 +94,11 @@ async function startServerOnce(name, { turn = false, iceTCP = true, allInterface
   return {
     url,
     port: http,
-    stop: () =>
+    stop: (signal = 'SIGTERM') =>
       new Promise((ok) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return ok();
         proc.once('exit', ok);
-        proc.kill('SIGTERM');
+        proc.kill(signal);
       }),
   };
 }

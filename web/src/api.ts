@@ -29,6 +29,7 @@ export interface JoinGrant {
   room: RoomInfo;
   name: string; // the name the meeting will show
   enter: 'enter' | 'wait';
+  signal_url?: string; // the node of a cluster hosting the meeting
 }
 
 // ApiError is a refusal from the API, or connection_lost when it could not

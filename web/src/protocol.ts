@@ -100,7 +100,7 @@ export interface TrackDeclaration { mid: string; source: Source; muted: boolean 
 export interface OfferedTrack { mid: string; participant: string; source: Source }
 
 export type ClientMessage =
-  | { type: 'join'; room: string; name: string; token: string }
+  | { type: 'join'; room: string; name: string; token: string; rejoin?: string }
   | { type: 'hand'; raised: boolean }
   | { type: 'publish'; sdp?: string; tracks: TrackDeclaration[] }
   | { type: 'answer'; sdp: string }
@@ -131,7 +131,7 @@ export type ErrorCode =
   | 'forbidden' | 'not_found' | 'banned' | 'sign_in_required' | 'bad_token';
 
 export type LeaveReason =
-  | 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow' | 'replaced'
+  | 'left' | 'connection_lost' | 'connection_failed' | 'server_shutdown' | 'too_slow' | 'replaced' | 'moved'
   | 'denied' | 'removed' | 'banned' | 'ended';
 
 export type ServerMessage =
@@ -143,6 +143,7 @@ export type ServerMessage =
       participants: Participant[];
       ice_servers?: RTCIceServer[];
       resume_token: string;
+      rejoin_token?: string;
       resume_within_ms: number;
       resumed?: boolean;
       start_muted?: boolean; // the meeting is large: join with the microphone off

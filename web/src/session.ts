@@ -134,6 +134,10 @@ export class MeetingSession {
   };
 
   private ws!: WebSocket;
+  private signalUrl = ''; // the node hosting the meeting; '' for this server
+  private rejoinToken = ''; // lets us back in if the meeting moves to another node
+  private rejoining = false;
+  private failedOpens = 0; // signalling connections that did not open, in a row
   private resumeToken = '';
   private resumeWithin = 0; // ms the server keeps our place after a drop
   private reconnectUntil = 0; // while reconnecting: when to give up
@@ -177,26 +181,43 @@ export class MeetingSession {
   }
 
   // connect opens the signalling socket: to join, or, after it dropped, to
-  // come back as the same participant (resume) while the server waits.
+  // come back as the same participant (resume) while the server waits, or,
+  // when the meeting moved to another node of a cluster, to rejoin it there.
   private connect() {
-    const url = new URL('/ws', location.href);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (this.state.self && this.resumeToken && !this.rejoining) {
+      const self = this.state.self;
+      this.open(() => this.send({ type: 'resume', participant: self.id, token: this.resumeToken }));
+      return;
+    }
+    requestJoin(this.room, this.name).then(
+      (grant) => {
+        if (this.state.ended) return;
+        this.state.room = grant.room;
+        this.signalUrl = grant.signal_url ?? '';
+        const rejoin = this.rejoining ? this.rejoinToken : undefined;
+        this.open(() => this.send({ type: 'join', room: this.room, name: this.name, token: grant.token, rejoin }));
+      },
+      (err) => {
+        const e = err instanceof ApiError ? err : new ApiError('internal', String(err));
+        // On the way back into a meeting, the server we ask may be the
+        // one that went away: keep trying while our place is kept.
+        if (this.rejoining && (e.code === 'connection_lost' || e.code === 'unavailable')) this.connectionDropped();
+        else this.end({ reason: e.code, message: e.message, retryAfter: e.retryAfter });
+      },
+    );
+  }
+
+  // open opens the signalling socket on the meeting's node and says hello.
+  private open(hello: () => void) {
+    const url = new URL(this.signalUrl || '/ws', location.href);
+    url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, [subprotocol]);
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
-      const self = this.state.self;
-      if (self && this.resumeToken) this.send({ type: 'resume', participant: self.id, token: this.resumeToken });
-      else
-        requestJoin(this.room, this.name).then(
-          (grant) => {
-            this.state.room = grant.room;
-            this.send({ type: 'join', room: this.room, name: this.name, token: grant.token });
-          },
-          (err) => {
-            const e = err instanceof ApiError ? err : new ApiError('internal', String(err));
-            this.end({ reason: e.code, message: e.message, retryAfter: e.retryAfter });
-          },
-        );
+      opened = true;
+      this.failedOpens = 0;
+      hello();
     };
     ws.onmessage = (e) => {
       let msg: ServerMessage;
@@ -207,7 +228,10 @@ export class MeetingSession {
       }
       this.inbox = this.inbox.then(() => this.handle(msg)).catch((err) => console.error('visio: message', msg.type, err));
     };
-    ws.onclose = () => this.connectionDropped();
+    ws.onclose = () => {
+      if (!opened) this.failedOpens++;
+      this.connectionDropped();
+    };
   }
 
   // connectionDropped tries to get back into the meeting for as long as the
@@ -218,11 +242,16 @@ export class MeetingSession {
     // An answer that was on its way is lost: let the negotiations go on.
     this.publishAnswer?.reject(new Error('the signalling connection dropped'));
     this.publishAnswer = null;
+    const now = Date.now();
     if (!this.state.self) {
-      this.end({ reason: 'connection_lost' });
+      // Someone waiting in the lobby has no place to resume: they knock
+      // again, wherever the meeting is now.
+      if (!this.state.waiting) return this.end({ reason: 'connection_lost' });
+      this.reconnectUntil ||= now + knockAgainWithin;
+      if (now > this.reconnectUntil) return this.end({ reason: 'connection_lost' });
+      setTimeout(() => this.state.ended || this.connect(), 1000);
       return;
     }
-    const now = Date.now();
     if (!this.reconnectUntil) this.reconnectUntil = now + this.resumeWithin;
     if (now > this.reconnectUntil) {
       this.end({ reason: 'connection_lost' });
@@ -231,8 +260,46 @@ export class MeetingSession {
     this.state.connection = 'reconnecting';
     this.emit();
     setTimeout(() => {
-      if (!this.state.ended) this.connect();
+      if (this.state.ended) return;
+      if (this.failedOpens >= 2 && !this.rejoining && this.rejoinToken) void this.rejoinIfMoved();
+      else this.connect();
     }, 1000);
+  }
+
+  // rejoinIfMoved asks where the meeting is, since its node does not
+  // answer: if another node hosts it now, we rejoin it there; otherwise we
+  // go on trying to resume.
+  private async rejoinIfMoved() {
+    try {
+      const grant = await requestJoin(this.room, this.name);
+      if ((grant.signal_url ?? '') !== this.signalUrl) {
+        this.rejoin();
+        return;
+      }
+    } catch {
+      // the server asked does not answer either: try again
+    }
+    this.connect();
+  }
+
+  // rejoin leaves the connections to a node that is gone and joins the
+  // meeting where it is now, as the same participant, with what we were
+  // publishing (a screen share ends).
+  private rejoin() {
+    this.rejoining = true;
+    this.pub?.close();
+    this.sub?.close();
+    this.pub = this.sub = null;
+    this.transceivers.clear();
+    this.offered = [];
+    this.lastView = '';
+    const { microphone, camera } = this.state.local;
+    this.state.local.screen?.stop();
+    this.state.local = {};
+    this.state.media = new Map();
+    this.state.sharing = false;
+    this.initial = { ...this.initial, microphone, camera: camera ?? this.initial.camera, micMuted: this.state.micMuted, cameraOn: this.state.cameraOn };
+    this.connect();
   }
 
   subscribe(fn: () => void): () => void {
@@ -261,10 +328,12 @@ export class MeetingSession {
       case 'welcome':
         this.iceServers = msg.ice_servers ?? [];
         this.resumeToken = msg.resume_token;
+        this.rejoinToken = msg.rejoin_token ?? '';
         this.resumeWithin = msg.resume_within_ms;
         s.quietAbove = msg.quiet_above ?? 0;
         s.admitted ||= s.waiting;
         s.waiting = false;
+        this.reconnectUntil = 0;
         s.lobby = []; // a lobby message follows when someone waits
         s.self = msg.you;
         s.others = msg.participants;
@@ -278,7 +347,8 @@ export class MeetingSession {
           this.updateConnection();
           break;
         }
-        if (msg.start_muted && this.initial.microphone && !this.initial.micMuted) {
+        if (this.rejoining) this.rejoining = false;
+        else if (msg.start_muted && this.initial.microphone && !this.initial.micMuted) {
           this.initial.micMuted = true;
           this.notify('meeting.startMuted', { count: String(msg.participants.length) });
         }
@@ -369,11 +439,20 @@ export class MeetingSession {
         await this.obeyModeration(msg.action, msg.source, msg.by);
         break;
       case 'bye':
-        this.end({ reason: msg.reason });
+        // A node leaving the cluster hands its meetings to another one.
+        if (msg.reason === 'moved' && this.rejoinToken) {
+          this.ws.onclose = null;
+          this.rejoin();
+        } else this.end({ reason: msg.reason });
         break;
       case 'error':
         console.warn('visio: server error', msg.code, msg.request ?? '', msg.message);
-        if (msg.request === 'join' || msg.request === 'resume' || msg.code === 'unsupported_protocol') {
+        if (msg.request === 'resume' && this.rejoinToken && !this.rejoining) {
+          // The server no longer knows us: the meeting may have moved.
+          this.ws.onclose = null;
+          this.ws.close(1000);
+          this.rejoin();
+        } else if (msg.request === 'join' || msg.request === 'resume' || msg.code === 'unsupported_protocol') {
           this.end({ reason: msg.code, message: msg.message });
         } else if (msg.code === 'forbidden' || msg.code === 'rate_limited' || shownRefusals.has(msg.request ?? '')) {
           const chat = msg.request === 'chat_send' || msg.request === 'chat_delete';
@@ -726,6 +805,10 @@ export class MeetingSession {
     this.emit();
   }
 }
+
+// knockAgainWithin is how long someone waiting in the lobby tries to
+// knock again after their connection dropped.
+const knockAgainWithin = 20000;
 
 // shownRefusals are the messages whose refusal is shown to whoever sent
 // them: those only hosts send, and chat messages.

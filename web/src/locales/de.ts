@@ -394,6 +394,7 @@ export const de: Record<MessageKey, string> = {
   'ended.connection_lost': 'Die Verbindung zum Server ist abgebrochen. Prüfen Sie Ihr Netzwerk und nehmen Sie dann erneut teil.',
   'ended.connection_failed': 'Die Audio- und Videoverbindung ist fehlgeschlagen. Möglicherweise blockiert Ihr Netzwerk den Datenverkehr zum Server; versuchen Sie es erneut oder wenden Sie sich an Ihre IT-Abteilung.',
   'ended.server_shutdown': 'Der Server wird neu gestartet. Nehmen Sie in ein paar Sekunden erneut teil.',
+  'ended.moved': 'Die Besprechung ist auf einen anderen Server umgezogen. Nehmen Sie erneut teil.',
   'ended.too_slow': 'Ihre Verbindung war zu langsam für die Besprechung. Nehmen Sie erneut teil.',
   'ended.room_full': 'Diese Besprechung ist voll. Versuchen Sie es später erneut oder bitten Sie einen Host, Platz zu schaffen.',
   'ended.room_unavailable': 'Diese Besprechung ist gerade nicht verfügbar. Versuchen Sie es in ein paar Sekunden erneut.',

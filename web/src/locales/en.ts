@@ -392,6 +392,7 @@ export const en: Record<MessageKey, string> = {
   'ended.connection_lost': 'The connection to the server was lost. Check your network, then join again.',
   'ended.connection_failed': 'The audio and video connection failed. Your network may block traffic to the server; try again or contact your IT department.',
   'ended.server_shutdown': 'The server is restarting. Join again in a few seconds.',
+  'ended.moved': 'The meeting moved to another server. Join it again.',
   'ended.too_slow': 'Your connection was too slow to keep up with the meeting. Join again.',
   'ended.room_full': 'This meeting is full. Try again later or ask a host to make room.',
   'ended.room_unavailable': 'This meeting is not available right now. Try again in a few seconds.',

@@ -391,6 +391,7 @@ export const fr = {
   'ended.connection_lost': 'La connexion au serveur a été perdue. Vérifiez votre réseau puis rejoignez à nouveau.',
   'ended.connection_failed': 'La connexion audio et vidéo a échoué. Votre réseau bloque peut-être le trafic vers le serveur ; réessayez ou contactez votre service informatique.',
   'ended.server_shutdown': 'Le serveur redémarre. Rejoignez à nouveau dans quelques secondes.',
+  'ended.moved': 'La réunion est passée sur un autre serveur. Rejoignez-la à nouveau.',
   'ended.too_slow': 'Votre connexion était trop lente pour suivre la réunion. Rejoignez à nouveau.',
   'ended.room_full': 'Cette réunion est complète. Réessayez plus tard ou demandez à un organisateur de faire de la place.',
   'ended.room_unavailable': 'Cette réunion n’est pas disponible pour le moment. Réessayez dans quelques secondes.',

@@ -393,6 +393,7 @@ export const nl: Record<MessageKey, string> = {
   'ended.connection_lost': 'De verbinding met de server is verbroken. Controleer uw netwerk en neem dan opnieuw deel.',
   'ended.connection_failed': 'De audio- en videoverbinding is mislukt. Misschien blokkeert uw netwerk het verkeer naar de server; probeer het opnieuw of neem contact op met uw IT-afdeling.',
   'ended.server_shutdown': 'De server wordt opnieuw opgestart. Neem over een paar seconden opnieuw deel.',
+  'ended.moved': 'De vergadering is naar een andere server verhuisd. Neem opnieuw deel.',
   'ended.too_slow': 'Uw verbinding was te traag om de vergadering te volgen. Neem opnieuw deel.',
   'ended.room_full': 'Deze vergadering is vol. Probeer het later opnieuw of vraag een host om plaats te maken.',
   'ended.room_unavailable': 'Deze vergadering is op dit moment niet beschikbaar. Probeer het over een paar seconden opnieuw.',
