@@ -15,9 +15,10 @@
 #                                               in VISIO_CLUSTER_URLS and VISIO_CLUSTER_PIDS
 #
 # VISIO (default bin/visio: make build) and NODES (default 3) change what
-# runs. PostgreSQL's server comes from Debian's postgresql package
-# (scripts/deps.sh installs it), or from VISIO_POSTGRES_BIN; as root it runs
-# as the postgres user.
+# runs; VISIO_CLUSTER_LOGS=DIR keeps the nodes' logs there after the stop.
+# PostgreSQL's server comes from Debian's postgresql package (scripts/deps.sh
+# installs it), or from VISIO_POSTGRES_BIN; as root it runs as the postgres
+# user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,20 +52,25 @@ cleanup() {
     kill -INT "$pgpid" 2>/dev/null || true # fast shutdown
     wait "$pgpid" 2>/dev/null || true
   fi
+  if [ -n "${VISIO_CLUSTER_LOGS:-}" ]; then
+    mkdir -p "$VISIO_CLUSTER_LOGS" && cp "$dir"/node-*.log "$VISIO_CLUSTER_LOGS"/ 2>/dev/null || true
+  fi
   rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# freeport picks a port that nothing listens on, over TCP and UDP, and that
-# this script has not handed out yet.
+# freeport picks a port that no socket uses, over TCP and UDP, below the
+# range the kernel picks outgoing connections' ports from (so that none
+# takes it before a node binds it), and that this script has not handed out
+# yet.
 taken=" "
 freeport() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12000))
     [[ $taken == *" $p "* ]] && continue
-    [ -z "$(ss -Htuln "sport = :$p")" ] || continue
+    [ -z "$(ss -Htuan "sport = :$p")" ] || continue
     taken+="$p "
     echo "$p"
     return

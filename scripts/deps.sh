@@ -2,7 +2,8 @@
 # Installs what the tests need on a Debian machine, when it is missing:
 # Chromium for the browser tests, Node.js and the web app's npm packages,
 # iproute2 and nftables for the tests that make their own networks,
-# PostgreSQL and an OpenID Connect provider for the store and login tests.
+# PostgreSQL and an OpenID Connect provider for the store and login tests,
+# versitygw (an S3 server) for the object-storage tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -30,6 +30,8 @@ const usage = `Usage:
   visio-load [flags] SCENARIO...     run scenarios: audio, video, mixed (or all), ramp
   visio-load fill --url URL --room CODE [--cameras N] [--speakers N] [--microphones N]
                                      keep synthetic participants in a meeting (see a large one in a browser)
+  visio-load rooms --url URL[,URL...] [--rooms N] [--per-room M] [--audio] [--kill-url URL|busiest --kill-after D]
+                                     spread meetings over a cluster's nodes; kill one and time the recovery
   visio-load udp-baseline [flags]    (used by visio-load itself) send UDP at a rate and report the CPU spent
 
 Without --url, visio-load starts its own server with --visio (default: bin/visio).
@@ -47,6 +49,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "fill" {
 		return fill(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "rooms" {
+		return rooms(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("visio-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)

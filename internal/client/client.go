@@ -156,6 +156,14 @@ func (c *Client) sendJoin(ctx context.Context, token, rejoin string) error {
 	return err
 }
 
+// SignalURL returns where the signalling connection goes: the node hosting
+// the meeting, or "" for the server of Options.URL.
+func (c *Client) SignalURL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.signalURL
+}
+
 // Rejoin comes back into the meeting after the node hosting it was lost,
 // as the web app does: it asks Options.URL where the meeting is now, opens
 // new connections there with the rejoin token of the last welcome, and

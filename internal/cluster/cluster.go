@@ -4,6 +4,12 @@
 // size: a NATS server inside the process for a single node, embedded servers
 // joined by routes for a cluster of nodes, or an external NATS cluster.
 //
+// Nodes report themselves on a plain NATS subject, not in JetStream: a
+// node's loss makes JetStream elect new leaders for a few seconds, during
+// which heartbeats stored there would stall and make live nodes look lost.
+// The directory, which must outlive any node, is a replicated JetStream
+// key-value bucket.
+//
 // Only placement and liveness go through NATS. What a meeting must keep
 // (chat, roles, transcripts) lives in the database, and media flow straight
 // between the participants and the node hosting their meeting.
@@ -56,15 +62,15 @@ type Config struct {
 	Routes    []string
 	// Secret authenticates the routes between embedded servers.
 	Secret string
-	// Replicas of the directory and the node registry: 3 survives the loss
-	// of one node of three. 0 picks 1 for one node, else 3.
+	// Replicas of the room directory: 3 survives the loss of one node of
+	// three. 0 picks 3, or fewer when fewer nodes embed NATS.
 	Replicas int
 	// DataDir keeps the embedded server's JetStream files; a node alone
 	// (without RouteAddr) keeps them in a temporary directory instead, as
 	// they hold nothing that outlives it.
 	DataDir string
-	// Heartbeat is how often the node reports itself (default 1 s);
-	// NodeTimeout how long without a report before a node is lost (3 s).
+	// Heartbeat is how often the node reports itself (default 500 ms);
+	// NodeTimeout how long without a report before a node is lost (2 s).
 	Heartbeat   time.Duration
 	NodeTimeout time.Duration
 	// Load reports the node's load at each heartbeat.
@@ -81,8 +87,7 @@ type Cluster struct {
 	tempDir     string         // the lone node's JetStream files
 	conn        *nats.Conn
 
-	ready    chan struct{} // closed once the buckets are open
-	nodes    jetstream.KeyValue
+	ready    chan struct{} // closed once the directory is open
 	rooms    jetstream.KeyValue
 	draining atomic.Bool
 
@@ -96,13 +101,15 @@ type Cluster struct {
 
 type seenNode struct {
 	Node
-	at time.Time
+	at        time.Time
+	sentSince int // meetings this node placed there since its report
 }
 
-// Buckets of the cluster's state in JetStream.
+// Where the cluster's state is: the room directory's JetStream bucket,
+// and the subject of the nodes' reports.
 const (
-	nodesBucket = "visio_nodes"
-	roomsBucket = "visio_rooms"
+	roomsBucket  = "visio_rooms"
+	nodesSubject = "visio.nodes"
 )
 
 // Start joins the cluster: it starts the embedded NATS server (or connects
@@ -113,15 +120,17 @@ func Start(cfg Config) (*Cluster, error) {
 		return nil, errors.New("cluster: a node needs a name (cluster.node)")
 	}
 	if cfg.Heartbeat <= 0 {
-		cfg.Heartbeat = time.Second
+		cfg.Heartbeat = 500 * time.Millisecond
 	}
 	if cfg.NodeTimeout <= 0 {
-		cfg.NodeTimeout = 3 * cfg.Heartbeat
+		cfg.NodeTimeout = 4 * cfg.Heartbeat
 	}
 	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-		if len(cfg.Routes) > 0 || cfg.NATSURL != "" {
+		switch {
+		case cfg.NATSURL != "":
 			cfg.Replicas = 3
+		default: // as many as there are embedded servers, up to 3
+			cfg.Replicas = min(3, len(cfg.Routes)+1)
 		}
 	}
 	if cfg.Load == nil {
@@ -130,7 +139,7 @@ func Start(cfg Config) (*Cluster, error) {
 	c := &Cluster{
 		cfg:         cfg,
 		incarnation: strings.ToLower(rand.Text()[:10]),
-		log:         cfg.Log.With("node", cfg.Node),
+		log:         cfg.Log,
 		ready:       make(chan struct{}),
 		seen:        map[NodeID]seenNode{},
 		hosted:      map[room.Code]uint64{},
@@ -225,16 +234,25 @@ func (c *Cluster) connOptions() []nats.Option {
 	}
 }
 
-// run opens the buckets, then reports this node and watches the others
-// until ctx ends.
+// run reports this node and listens to the others, opens the directory,
+// and keeps the entries of this node's meetings fresh, until ctx ends.
 func (c *Cluster) run(ctx context.Context) {
+	sub, err := c.conn.Subscribe(nodesSubject, c.saw)
+	if err != nil {
+		c.log.Error("cluster: listen to the other nodes", "err", err)
+		return
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	c.heartbeat()
+	tick := time.NewTicker(c.cfg.Heartbeat)
+	defer tick.Stop()
 	js, err := jetstream.New(c.conn)
 	if err != nil {
 		c.log.Error("cluster: JetStream", "err", err)
 		return
 	}
 	for attempt := 0; ; attempt++ {
-		if err = c.openBuckets(ctx, js); err == nil {
+		if err = c.openDirectory(ctx, js); err == nil {
 			break
 		}
 		if attempt%20 == 19 {
@@ -243,58 +261,43 @@ func (c *Cluster) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-tick.C:
+			c.heartbeat()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	watcher, err := c.nodes.WatchAll(ctx)
-	if err != nil {
-		c.log.Error("cluster: watch the nodes", "err", err)
-		return
-	}
-	defer func() { _ = watcher.Stop() }()
-	c.heartbeat(ctx)
 	close(c.ready)
 	c.log.Info("node joined the cluster", "url", c.cfg.URL, "replicas", c.cfg.Replicas)
-	tick := time.NewTicker(c.cfg.Heartbeat)
+	// Apart from the heartbeats, which must never wait for JetStream.
+	c.wg.Go(func() { c.every(ctx, roomTTL/4, c.refreshRooms) })
+	c.every(ctx, c.cfg.Heartbeat, func(context.Context) { c.heartbeat() })
+}
+
+// every calls f every period until ctx ends.
+func (c *Cluster) every(ctx context.Context, period time.Duration, f func(context.Context)) {
+	tick := time.NewTicker(period)
 	defer tick.Stop()
-	refresh := time.NewTicker(roomTTL / 4)
-	defer refresh.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			c.heartbeat(ctx)
-		case <-refresh.C:
-			c.refreshRooms(ctx)
-		case e := <-watcher.Updates():
-			if e != nil {
-				c.saw(e)
-			}
+			f(ctx)
 		}
 	}
 }
 
-func (c *Cluster) openBuckets(ctx context.Context, js jetstream.JetStream) error {
-	open := func(cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-		cfg.Storage, cfg.Replicas, cfg.History = jetstream.MemoryStorage, c.cfg.Replicas, 1
-		attempt, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		kv, err := js.CreateOrUpdateKeyValue(attempt, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("open bucket %s: %w", cfg.Bucket, err)
-		}
-		return kv, nil
-	}
-	nodes, err := open(jetstream.KeyValueConfig{Bucket: nodesBucket, Description: "visio nodes and their load", TTL: time.Minute})
+func (c *Cluster) openDirectory(ctx context.Context, js jetstream.JetStream) error {
+	attempt, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	rooms, err := js.CreateOrUpdateKeyValue(attempt, jetstream.KeyValueConfig{
+		Bucket: roomsBucket, Description: "visio room directory: the node of each live meeting", TTL: roomTTL,
+		Storage: jetstream.MemoryStorage, Replicas: c.cfg.Replicas, History: 1,
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("open bucket %s: %w", roomsBucket, err)
 	}
-	rooms, err := open(jetstream.KeyValueConfig{Bucket: roomsBucket, Description: "visio room directory: the node of each live meeting", TTL: roomTTL})
-	if err != nil {
-		return err
-	}
-	c.nodes, c.rooms = nodes, rooms
+	c.rooms = rooms
 	return nil
 }
 
@@ -328,7 +331,7 @@ func (c *Cluster) Self() NodeID { return c.cfg.Node }
 func (c *Cluster) Drain() {
 	if !c.draining.Swap(true) {
 		c.log.Info("node draining: it takes no new meetings")
-		c.heartbeat(context.Background())
+		c.heartbeat()
 	}
 }
 
@@ -340,11 +343,7 @@ func (c *Cluster) Draining() bool { return c.draining.Load() }
 func (c *Cluster) Close() error {
 	c.stop()
 	c.wg.Wait()
-	if c.nodes != nil && c.conn.IsConnected() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = c.nodes.Delete(ctx, string(c.cfg.Node))
-		cancel()
-	}
+	c.leave()
 	c.conn.Close()
 	if c.nats != nil {
 		c.nats.Shutdown()

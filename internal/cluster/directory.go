@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -39,7 +40,10 @@ func (c *Cluster) Place(ctx context.Context, code room.Code) (Node, error) {
 	if err := c.Ready(); err != nil {
 		return Node{}, err
 	}
-	for range 5 {
+	for attempt := range directoryAttempts {
+		if err := settle(ctx, attempt); err != nil {
+			return Node{}, err
+		}
 		entry, rev, err := c.entry(ctx, code)
 		if err != nil {
 			return Node{}, err
@@ -54,7 +58,8 @@ func (c *Cluster) Place(ctx context.Context, code room.Code) (Node, error) {
 			return Node{}, ErrNoNode
 		}
 		next := roomEntry{Node: n.ID, Incarnation: n.Incarnation, Moved: rev != 0}
-		if err := c.write(ctx, code, next, rev); err == nil {
+		if _, err := c.write(ctx, code, next, rev); err == nil {
+			c.placed(n.ID)
 			if next.Moved {
 				c.log.Info("room re-placed: its node was lost", "room", code, "from", entry.Node, "to", n.ID)
 			}
@@ -89,7 +94,10 @@ func (c *Cluster) Host(ctx context.Context, code room.Code, starting bool) (move
 	if err := c.Ready(); err != nil {
 		return false, fmt.Errorf("%w: %v", room.ErrElsewhere, err)
 	}
-	for range 5 {
+	for attempt := range directoryAttempts {
+		if err := settle(ctx, attempt); err != nil {
+			return false, err
+		}
 		entry, rev, err := c.entry(ctx, code)
 		if err != nil {
 			return false, err
@@ -100,15 +108,29 @@ func (c *Cluster) Host(ctx context.Context, code room.Code, starting bool) (move
 				return false, fmt.Errorf("%w: node %s", room.ErrElsewhere, entry.Node)
 			}
 		}
-		if !starting && mine && entry.Incarnation == c.incarnation {
-			return false, nil
+		if mine && entry.Incarnation == c.incarnation && (!entry.Moved || !starting) {
+			c.mu.Lock()
+			written := c.hosted[code] == rev
+			c.mu.Unlock()
+			// A meeting starting on an entry this node did not write since
+			// its last meeting ended writes it again, so that the Release of
+			// that meeting (which names its revision) cannot remove it.
+			if !starting || written {
+				return false, nil
+			}
 		}
 		if c.draining.Load() && !mine {
 			return false, fmt.Errorf("%w: this node is draining", room.ErrElsewhere)
 		}
+		// A taken-over room stays marked moved until its meeting started
+		// here (refreshRooms clears it), whichever of its first joins
+		// starts it.
 		moved = rev != 0 && (entry.Moved || entry.Incarnation != c.incarnation)
-		err = c.write(ctx, code, roomEntry{Node: c.cfg.Node, Incarnation: c.incarnation}, rev)
+		next, err := c.write(ctx, code, roomEntry{Node: c.cfg.Node, Incarnation: c.incarnation, Moved: moved}, rev)
 		if err == nil {
+			c.mu.Lock()
+			c.hosted[code] = next
+			c.mu.Unlock()
 			return moved, nil
 		}
 		if !conflict(err) {
@@ -142,7 +164,10 @@ func (c *Cluster) Release(code room.Code) {
 // it to continue the meeting this node gives up (when it drains), and
 // returns that node.
 func (c *Cluster) Handoff(ctx context.Context, code room.Code) (Node, error) {
-	for range 5 {
+	for attempt := range directoryAttempts {
+		if err := settle(ctx, attempt); err != nil {
+			return Node{}, err
+		}
 		entry, rev, err := c.entry(ctx, code)
 		if err != nil {
 			return Node{}, err
@@ -154,8 +179,9 @@ func (c *Cluster) Handoff(ctx context.Context, code room.Code) (Node, error) {
 		if !ok || n.ID == c.cfg.Node {
 			return Node{}, ErrNoNode
 		}
-		err = c.write(ctx, code, roomEntry{Node: n.ID, Incarnation: n.Incarnation, Moved: true}, rev)
+		_, err = c.write(ctx, code, roomEntry{Node: n.ID, Incarnation: n.Incarnation, Moved: true}, rev)
 		if err == nil {
+			c.placed(n.ID)
 			c.mu.Lock()
 			delete(c.hosted, code)
 			c.mu.Unlock()
@@ -169,35 +195,26 @@ func (c *Cluster) Handoff(ctx context.Context, code room.Code) (Node, error) {
 	return Node{}, fmt.Errorf("room %s: the directory keeps changing; try again", code)
 }
 
-// Hosted returns the rooms whose meetings this node hosts.
-func (c *Cluster) Hosted() []room.Code {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]room.Code, 0, len(c.hosted))
-	for code := range c.hosted {
-		out = append(out, code)
-	}
-	return out
-}
-
-// refreshRooms keeps the entries of this node's meetings from expiring.
+// refreshRooms keeps the entries of this node's meetings from expiring
+// (and clears their moved mark: those meetings started here). An entry
+// that changed meanwhile is no longer this node's to keep.
 func (c *Cluster) refreshRooms(ctx context.Context) {
-	for _, code := range c.Hosted() {
+	c.mu.Lock()
+	hosted := maps.Clone(c.hosted)
+	c.mu.Unlock()
+	for code, rev := range hosted {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		next, err := c.write(attempt, code, roomEntry{Node: c.cfg.Node, Incarnation: c.incarnation}, rev)
+		cancel()
 		c.mu.Lock()
-		rev, ok := c.hosted[code]
-		c.mu.Unlock()
-		if !ok {
-			continue
-		}
-		b, _ := json.Marshal(roomEntry{Node: c.cfg.Node, Incarnation: c.incarnation})
-		next, err := c.rooms.Update(ctx, string(code), b, rev)
-		if err != nil {
-			c.log.Warn("cluster: cannot refresh a room in the directory", "room", code, "err", err)
-			continue
-		}
-		c.mu.Lock()
-		if c.hosted[code] == rev {
+		switch {
+		case err == nil && c.hosted[code] == rev:
 			c.hosted[code] = next
+		case conflict(err) && c.hosted[code] == rev:
+			delete(c.hosted, code)
+			c.log.Warn("cluster: a room of this node was taken in the directory", "room", code)
+		case err != nil && !conflict(err):
+			c.log.Warn("cluster: cannot refresh a room in the directory", "room", code, "err", err)
 		}
 		c.mu.Unlock()
 	}
@@ -219,9 +236,9 @@ func (c *Cluster) entry(ctx context.Context, code room.Code) (roomEntry, uint64,
 	return entry, e.Revision(), nil
 }
 
-// write replaces the entry of code at revision rev (0: creates it), and
-// remembers the rooms this node hosts.
-func (c *Cluster) write(ctx context.Context, code room.Code, entry roomEntry, rev uint64) error {
+// write replaces the entry of code at revision rev (0: creates it) and
+// returns its new revision.
+func (c *Cluster) write(ctx context.Context, code room.Code, entry roomEntry, rev uint64) (uint64, error) {
 	b, _ := json.Marshal(entry)
 	var next uint64
 	var err error
@@ -231,14 +248,28 @@ func (c *Cluster) write(ctx context.Context, code room.Code, entry roomEntry, re
 		next, err = c.rooms.Update(ctx, string(code), b, rev)
 	}
 	if err != nil {
-		return fmt.Errorf("room %s: write the directory: %w", code, err)
+		return 0, fmt.Errorf("room %s: write the directory: %w", code, err)
 	}
-	if entry.Node == c.cfg.Node && entry.Incarnation == c.incarnation {
-		c.mu.Lock()
-		c.hosted[code] = next
-		c.mu.Unlock()
+	return next, nil
+}
+
+// directoryAttempts bounds the reads and writes of one change of the
+// directory that other nodes keep changing too.
+const directoryAttempts = 8
+
+// settle waits before attempt (from 0) of a change of the directory: a
+// little longer each time, since after a conflict the replica read from may
+// not have the winning write yet.
+func settle(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
 	}
-	return nil
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		return nil
+	}
 }
 
 // conflict reports whether err says the entry changed under us.

@@ -40,3 +40,21 @@ func (r *Registry) HandOver(code room.Code) {
 	}
 	r.log.Info("meeting handed over to another node", "room", code, "participants", len(everyone))
 }
+
+// continuesElsewhere reports whether what the meeting keeps must outlive
+// it here: it was handed over, or it was taken over from a lost node but
+// could not load what that one kept (the next join tries again).
+func (m *Meeting) continuesElsewhere() bool {
+	if m.handedOver {
+		return true
+	}
+	if !m.moved {
+		return false
+	}
+	select {
+	case <-m.lasting.ready:
+		return !m.lasting.kept
+	default:
+		return true
+	}
+}

@@ -141,7 +141,7 @@ func (m *Meeting) restore(ctx context.Context, rec *LastingMeeting) {
 		if ts := m.speechConfig().Transcripts; ts == nil {
 			err = ErrNoTranscripts
 		} else {
-			transcript, err = ts.Resume(ctx, m.code, sp.Transcript, sp.TranscriptSince)
+			transcript, err = ts.Resume(ctx, sp.Transcript)
 		}
 		if err != nil {
 			m.registry.log.Error("the transcript of the lost node does not go on", "room", m.code, "transcript", sp.Transcript, "err", err)

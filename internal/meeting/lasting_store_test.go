@@ -92,7 +92,7 @@ func (s storeTranscripts) Start(ctx context.Context, code room.Code, language, _
 	return storeTranscript{s.st, id}, err
 }
 
-func (s storeTranscripts) Resume(ctx context.Context, _ room.Code, id string, _ time.Time) (Transcript, error) {
+func (s storeTranscripts) Resume(ctx context.Context, id string) (Transcript, error) {
 	t, err := s.st.Transcript(ctx, store.TranscriptID(id))
 	if err == nil && !t.EndedAt.IsZero() {
 		err = fmt.Errorf("transcript %s ended", id)

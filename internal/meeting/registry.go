@@ -72,15 +72,6 @@ type Directory interface {
 // ErrElsewhere is wrapped by Directory errors for rooms hosted by another node.
 var ErrElsewhere = room.ErrElsewhere
 
-// LocalDirectory hosts every room on this node: the single-server setup.
-type LocalDirectory struct{}
-
-// Host implements Directory.
-func (LocalDirectory) Host(context.Context, room.Code, bool) (bool, error) { return false, nil }
-
-// Release implements Directory.
-func (LocalDirectory) Release(room.Code) {}
-
 // Sink receives what a participant's client must be told. Send must not
 // block: a client that cannot keep up is disconnected by its sink.
 type Sink interface {
@@ -198,6 +189,9 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 	if key := a.Identity.BanKey; key != "" {
 		banned, err := r.cfg.Rooms.IsBanned(ctx, code, key)
 		if err != nil {
+			r.mu.Lock()
+			r.unhostLocked(code, moved)
+			r.mu.Unlock()
 			return nil, fmt.Errorf("room %s: %w", code, err)
 		}
 		a.Identity.Banned = a.Identity.Banned || banned
@@ -214,9 +208,7 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 		settings, err := r.cfg.Rooms.Settings(ctx, code)
 		r.mu.Lock()
 		if err != nil {
-			if r.meetings[code] == nil {
-				r.dir.Release(code)
-			}
+			r.unhostLocked(code, moved)
 			r.mu.Unlock()
 			return nil, fmt.Errorf("room %s: %w", code, err)
 		}
@@ -235,6 +227,15 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 	p, err := m.join(a, sink)
 	r.releaseIfEmpty(m)
 	return p, err
+}
+
+// unhostLocked gives the room back to the directory when a join that
+// placed it here failed before its meeting started, unless the meeting is
+// one taken over from a lost node: the next join must continue it.
+func (r *Registry) unhostLocked(code room.Code, moved bool) {
+	if r.meetings[code] == nil && !moved {
+		r.dir.Release(code)
+	}
 }
 
 // startLocked starts the meeting of a room.
@@ -260,8 +261,9 @@ func (r *Registry) releaseIfEmpty(m *Meeting) {
 		return
 	}
 	m.ended = true
-	if m.handedOver {
-		// It goes on on another node: what lasts stays for that one.
+	if m.continuesElsewhere() {
+		// What lasts stays for the meeting that goes on: on another node,
+		// or here at the next join.
 		m.closeListenersLocked()
 	} else {
 		m.endSpeechLocked()

@@ -37,9 +37,9 @@ type Speech struct {
 type Transcripts interface {
 	// Start begins a transcript of the meeting in room code.
 	Start(ctx context.Context, code room.Code, language, startedBy string, at time.Time) (Transcript, error)
-	// Resume goes on with transcript id, begun at startedAt by a meeting
-	// of room code whose node was lost, for the meeting that continues it.
-	Resume(ctx context.Context, code room.Code, id string, startedAt time.Time) (Transcript, error)
+	// Resume goes on with transcript id, begun by a meeting whose node
+	// was lost, for the meeting that continues it.
+	Resume(ctx context.Context, id string) (Transcript, error)
 }
 
 // Transcript is a transcript being made.

@@ -22,15 +22,7 @@ import (
 
 // startCluster joins this node to the cluster: alone with an in-process
 // NATS by default. meetings is read for the load reports once it is set.
-func startCluster(cfg *config.Config, meetings *atomic.Pointer[meeting.Registry], log *slog.Logger) (*cluster.Cluster, error) {
-	node := cfg.Cluster.Node
-	if node == "" {
-		host, err := os.Hostname()
-		if err != nil {
-			return nil, fmt.Errorf("cluster.node is not set and the host has no name: %w", err)
-		}
-		node = host
-	}
+func startCluster(cfg *config.Config, node string, meetings *atomic.Pointer[meeting.Registry], log *slog.Logger) (*cluster.Cluster, error) {
 	c, err := cluster.Start(cluster.Config{
 		Node: cluster.NodeID(node), URL: strings.TrimSuffix(cfg.Cluster.URL, "/"), NATSURL: cfg.Cluster.NATSURL,
 		Name: cfg.Cluster.Name, RouteAddr: cfg.Cluster.RouteAddr, Routes: cfg.Cluster.Routes, Secret: cfg.Cluster.Secret,
@@ -57,6 +49,19 @@ func startCluster(cfg *config.Config, meetings *atomic.Pointer[meeting.Registry]
 		}
 	}
 	return c, nil
+}
+
+// nodeName is this node's name in the cluster: cluster.node, or else the
+// host's name.
+func nodeName(cfg *config.Config) (string, error) {
+	if cfg.Cluster.Node != "" {
+		return cfg.Cluster.Node, nil
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return "", fmt.Errorf("cluster.node is not set and the host has no name: %w", err)
+	}
+	return host, nil
 }
 
 // signalURL is where the apps open their signalling connection on a node

@@ -3,17 +3,13 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/visio-meet/visio/internal/chatfiles"
 	"github.com/visio-meet/visio/internal/meeting"
 	"github.com/visio-meet/visio/internal/protocol"
 	"github.com/visio-meet/visio/internal/room"
-	"github.com/visio-meet/visio/internal/speech"
 	"github.com/visio-meet/visio/internal/store"
 	"github.com/visio-meet/visio/internal/transcript"
 )
@@ -112,104 +108,10 @@ func sweepLiveMeetings(ctx context.Context, st *store.Store, files chatfiles.Sto
 }
 
 // Resume implements meeting.Transcripts.
-func (k *transcriptKeeper) Resume(ctx context.Context, code room.Code, id string, startedAt time.Time) (meeting.Transcript, error) {
-	t, err := k.store.Transcript(ctx, store.TranscriptID(id))
+func (k *transcriptKeeper) Resume(ctx context.Context, id string) (meeting.Transcript, error) {
+	rec, err := transcript.Resume(ctx, k.store, store.TranscriptID(id), transcript.WithLogger(k.log))
 	if err != nil {
-		return nil, fmt.Errorf("resume transcript %s: %w", id, err)
+		return nil, err
 	}
-	if !t.EndedAt.IsZero() {
-		return nil, fmt.Errorf("resume transcript %s: it ended at %s", id, t.EndedAt.Format(time.RFC3339))
-	}
-	r := &resumedTranscript{keeper: k, id: t.ID, startedAt: t.StartedAt, queue: make(chan speech.Segment, 1024),
-		done: make(chan struct{}), log: k.log.With("room", code, "transcript", id)}
-	go r.write()
-	r.log.Info("transcript resumed", "segments", t.SegmentCount)
-	return r, nil
-}
-
-// resumedTranscript goes on with a transcript that a lost node began: its
-// segments are written in order as they come, from a queue that Add never
-// waits on, until Finish.
-type resumedTranscript struct {
-	keeper    *transcriptKeeper
-	id        store.TranscriptID
-	startedAt time.Time
-	log       *slog.Logger
-
-	mu       sync.Mutex // guards finished and the closing of queue
-	finished bool
-	queue    chan speech.Segment
-	done     chan struct{} // closed when the writer has returned
-}
-
-func (r *resumedTranscript) ID() string { return string(r.id) }
-
-// Add implements meeting.Transcript.
-func (r *resumedTranscript) Add(seg speech.Segment) {
-	if !seg.Final || strings.TrimSpace(seg.Text) == "" {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.finished {
-		return
-	}
-	select {
-	case r.queue <- seg:
-	default:
-		r.log.Warn("transcript segment dropped: the store is too slow")
-	}
-}
-
-func (r *resumedTranscript) write() {
-	defer close(r.done)
-	ctx := r.keeper.ctx
-	for seg := range r.queue {
-		start := max(seg.Start, 0)
-		_, err := r.keeper.store.AppendSegment(ctx, r.id, store.TranscriptSegment{ParticipantID: seg.Participant,
-			SpeakerName: seg.Name, Start: start, End: max(seg.End, start), Text: strings.TrimSpace(seg.Text), Language: seg.Language})
-		if err != nil {
-			r.log.Error("transcript segment lost", "participant", seg.Participant, "start", seg.Start, "err", err)
-		}
-	}
-}
-
-// Finish implements meeting.Transcript: it writes the queued segments, ends
-// the transcript, then delivers it as transcripts begun here are.
-func (r *resumedTranscript) Finish(ctx context.Context) error {
-	r.mu.Lock()
-	if r.finished {
-		r.mu.Unlock()
-		return fmt.Errorf("transcript %s: finished already", r.id)
-	}
-	r.finished = true
-	close(r.queue)
-	r.mu.Unlock()
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return fmt.Errorf("transcript %s: the last segments were not written: %w", r.id, ctx.Err())
-	}
-	k := r.keeper
-	endedAt := time.Now()
-	if endedAt.Before(r.startedAt) {
-		endedAt = r.startedAt // a clock set back, or another node's ahead
-	}
-	if err := k.store.EndTranscript(ctx, r.id, endedAt); err != nil {
-		return fmt.Errorf("transcript %s: end: %w", r.id, err)
-	}
-	stored, err := k.store.Transcript(ctx, r.id)
-	if err != nil {
-		return fmt.Errorf("transcript %s: read back: %w", r.id, err)
-	}
-	done, err := transcript.FromStore(stored)
-	if err != nil {
-		return fmt.Errorf("transcript %s: %w", r.id, err)
-	}
-	r.log.Info("transcript ended", "segments", len(done.Segments))
-	if k.summary == nil && k.webhookURL == "" {
-		return nil
-	}
-	k.deliveries.Go(func() { k.deliver(done) })
-	return nil
+	return keptTranscript{rec, k}, nil
 }

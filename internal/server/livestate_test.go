@@ -95,7 +95,7 @@ func TestAResumedTranscriptGoesOnAndEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	keeper := &transcriptKeeper{store: st, log: slog.New(slog.DiscardHandler), ctx: context.Background()}
-	resumed, err := keeper.Resume(ctx, r.Code, string(tid), started)
+	resumed, err := keeper.Resume(ctx, string(tid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestAResumedTranscriptGoesOnAndEnds(t *testing.T) {
 	if tr.EndedAt.Before(started) {
 		t.Errorf("the resumed transcript ended at %v, want after its start %v", tr.EndedAt, started)
 	}
-	if _, err := keeper.Resume(ctx, r.Code, string(tid), started); err == nil {
+	if _, err := keeper.Resume(ctx, string(tid)); err == nil {
 		t.Error("an ended transcript was resumed")
 	}
 }

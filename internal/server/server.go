@@ -26,7 +26,6 @@ import (
 	"github.com/visio-meet/visio/internal/httpapi"
 	"github.com/visio-meet/visio/internal/identity"
 	"github.com/visio-meet/visio/internal/meeting"
-	"github.com/visio-meet/visio/internal/metrics"
 	"github.com/visio-meet/visio/internal/restapi"
 	"github.com/visio-meet/visio/internal/room"
 	"github.com/visio-meet/visio/internal/sfu"
@@ -63,9 +62,6 @@ type Options struct {
 	Meeting meeting.Config
 	// ICEKeepalive overrides the ICE keepalive interval when set.
 	ICEKeepalive time.Duration
-	// ClusterStats, when set, adds the health of the node's link to the
-	// cluster to the metrics.
-	ClusterStats func() metrics.ClusterStats
 }
 
 // Start opens the database and the sockets, and serves until Shutdown.
@@ -81,6 +77,13 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		}
 	}()
 
+	node, err := nodeName(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MultiNode() {
+		log = log.With("node", node) // the logs of several nodes are read together
+	}
 	st, err := store.Open(ctx, cfg.Database.URL, log)
 	if err != nil {
 		return nil, fmt.Errorf("database.url: %w", err)
@@ -156,7 +159,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 		return tok
 	}
 	var registry atomic.Pointer[meeting.Registry]
-	nodes, err := startCluster(cfg, &registry, log)
+	nodes, err := startCluster(cfg, node, &registry, log)
 	if err != nil {
 		return nil, err
 	}

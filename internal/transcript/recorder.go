@@ -87,15 +87,6 @@ func Start(ctx context.Context, st *store.Store, roomCode, language, startedBy s
 }
 
 func start(ctx context.Context, st sink, roomCode, language, startedBy string, now time.Time, opts ...Option) (*Recorder, error) {
-	o := options{
-		log:   slog.New(slog.DiscardHandler),
-		queue: 1024,
-		retry: retryPolicy{attempts: 8, first: 100 * time.Millisecond, longest: 2 * time.Second, dropLogInterval: 100},
-		now:   time.Now,
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
 	code, err := room.ParseCode(roomCode)
 	if err != nil {
 		return nil, fmt.Errorf("transcript: start in %q: %w", roomCode, err)
@@ -112,6 +103,36 @@ func start(ctx context.Context, st sink, roomCode, language, startedBy string, n
 	if err != nil {
 		return nil, fmt.Errorf("transcript: start in %s: %w", code, err)
 	}
+	r := newRecorder(ctx, st, id, code, now, opts)
+	r.log.Info("transcript started", "language", language)
+	return r, nil
+}
+
+// Resume returns a Recorder that goes on with a transcript begun elsewhere
+// (by a node that was lost) and not ended.
+func Resume(ctx context.Context, st *store.Store, id store.TranscriptID, opts ...Option) (*Recorder, error) {
+	t, err := st.Transcript(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("transcript: resume %s: %w", id, err)
+	}
+	if !t.EndedAt.IsZero() {
+		return nil, fmt.Errorf("transcript: resume %s: it ended at %s", id, t.EndedAt.Format(time.RFC3339))
+	}
+	r := newRecorder(ctx, st, id, t.RoomCode, t.StartedAt, opts)
+	r.log.Info("transcript resumed", "segments", t.SegmentCount)
+	return r, nil
+}
+
+func newRecorder(ctx context.Context, st sink, id store.TranscriptID, code room.Code, startedAt time.Time, opts []Option) *Recorder {
+	o := options{
+		log:   slog.New(slog.DiscardHandler),
+		queue: 1024,
+		retry: retryPolicy{attempts: 8, first: 100 * time.Millisecond, longest: 2 * time.Second, dropLogInterval: 100},
+		now:   time.Now,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// The writer outlives ctx, which may be the request that started the
 	// transcript; it keeps ctx's values for logs and traces.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -121,14 +142,13 @@ func start(ctx context.Context, st sink, roomCode, language, startedBy string, n
 		retry:     o.retry,
 		now:       o.now,
 		id:        id,
-		startedAt: now,
+		startedAt: startedAt,
 		queue:     make(chan speech.Segment, o.queue),
 		cancel:    cancel,
 		done:      make(chan struct{}),
 	}
 	go r.run(runCtx)
-	r.log.Info("transcript started", "language", language)
-	return r, nil
+	return r
 }
 
 // ID returns the transcript's ID in the store.

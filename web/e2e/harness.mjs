@@ -266,9 +266,10 @@ export function tile(page, name) {
   return page.getByRole('listitem', { name, exact: true });
 }
 
-// framesAdvance checks that a video element decodes new frames.
-export async function framesAdvance(video, wait = 1500) {
-  await video.waitFor();
+// framesAdvance checks that a video element decodes new frames, waiting
+// up to timeout for the element.
+export async function framesAdvance(video, wait = 1500, timeout = 30000) {
+  await video.waitFor({ timeout });
   await video.evaluate((v) => new Promise((ok) => (v.readyState >= 2 ? ok() : v.addEventListener('loadeddata', ok, { once: true }))));
   const before = await video.evaluate((v) => v.getVideoPlaybackQuality().totalVideoFrames);
   await new Promise((r) => setTimeout(r, wait));
@@ -338,6 +339,31 @@ export async function videoFrom(page, participantId, source = 'camera') {
       return null;
     },
     [participantId, source],
+  );
+}
+
+// keepResolution makes a page's camera keep its resolution when the
+// machine is short of CPU (Chromium otherwise lowers every layer, which
+// tests of layer selection cannot tell from the server's choice): it drops
+// frames instead.
+export async function keepResolution(page) {
+  await eventually(
+    () =>
+      page.evaluate(async () => {
+        let done = false;
+        for (const pc of window.__pcs) {
+          for (const sender of pc.getSenders()) {
+            if (sender.track?.kind !== 'video') continue;
+            const params = sender.getParameters();
+            if (params.encodings?.length) {
+              await sender.setParameters({ ...params, degradationPreference: 'maintain-resolution' });
+              done = true;
+            }
+          }
+        }
+        return done;
+      }),
+    { message: 'the page sends no camera' },
   );
 }
 

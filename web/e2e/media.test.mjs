@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, join, shot, tile, eventually, videoFrom, framesAdvance, plays, selectedPaths, isolatedHost, sentLayers } from './harness.mjs';
+import { startServer, launchBrowser, newPage, join, shot, tile, eventually, videoFrom, framesAdvance, plays, selectedPaths, isolatedHost, sentLayers, keepResolution } from './harness.mjs';
 
 let server;
 let browser;
@@ -35,6 +35,7 @@ async function newMeetingOn(url) {
 test('a subscriber whose tile shrinks receives a lower simulcast layer', async () => {
   const link = await newMeeting();
   const alice = await join(browser, link, 'Alice');
+  await keepResolution(alice);
   const bob = await join(browser, link, 'Bob');
   await tile(bob, 'Alice').locator('video').waitFor();
   const aliceId = await tile(bob, 'Alice').getAttribute('data-participant');
@@ -118,6 +119,7 @@ for (const [name, options, expect] of [
 test('a subscriber on a narrow link gets a lower layer while the others keep the full one', (t) =>
   onIsolatedHost(t, 'narrow-link-server', { rateKbit: 900 }, {}, async ({ here, there }) => {
     const alice = await here('Alice');
+    await keepResolution(alice);
     // Bob and Carol only watch, which spares the machine's two cores three
     // video encoders (Chromium drops its top layer when short of CPU).
     const bob = await here('Bob', { camOff: true });

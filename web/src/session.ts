@@ -3,7 +3,7 @@
 // else's tracks from the server). Views read `state` and re-render when
 // subscribe() calls them back.
 
-import { ApiError, requestJoin, type RoomInfo } from './api';
+import { ApiError, requestJoin, type JoinGrant, type RoomInfo } from './api';
 import type { ChatState } from './chat';
 import { ChatChannel } from './chatchannel';
 import type { MessageKey } from './i18n';
@@ -133,11 +133,12 @@ export class MeetingSession {
     quietAbove: 0,
   };
 
-  private ws!: WebSocket;
+  private ws: WebSocket | null = null; // none before the join API answers
   private signalUrl = ''; // the node hosting the meeting; '' for this server
   private rejoinToken = ''; // lets us back in if the meeting moves to another node
   private rejoining = false;
   private failedOpens = 0; // signalling connections that did not open, in a row
+  private retry: ReturnType<typeof setTimeout> | undefined;
   private resumeToken = '';
   private resumeWithin = 0; // ms the server keeps our place after a drop
   private reconnectUntil = 0; // while reconnecting: when to give up
@@ -183,13 +184,15 @@ export class MeetingSession {
   // connect opens the signalling socket: to join, or, after it dropped, to
   // come back as the same participant (resume) while the server waits, or,
   // when the meeting moved to another node of a cluster, to rejoin it there.
-  private connect() {
-    if (this.state.self && this.resumeToken && !this.rejoining) {
+  // A grant already in hand (rejoinIfMoved's) is not asked for again.
+  private connect(given?: JoinGrant) {
+    if (this.state.ended) return;
+    if (!given && this.state.self && this.resumeToken && !this.rejoining) {
       const self = this.state.self;
       this.open(() => this.send({ type: 'resume', participant: self.id, token: this.resumeToken }));
       return;
     }
-    requestJoin(this.room, this.name).then(
+    (given ? Promise.resolve(given) : requestJoin(this.room, this.name)).then(
       (grant) => {
         if (this.state.ended) return;
         this.state.room = grant.room;
@@ -201,7 +204,8 @@ export class MeetingSession {
         const e = err instanceof ApiError ? err : new ApiError('internal', String(err));
         // On the way back into a meeting, the server we ask may be the
         // one that went away: keep trying while our place is kept.
-        if (this.rejoining && (e.code === 'connection_lost' || e.code === 'unavailable')) this.connectionDropped();
+        const back = this.rejoining || this.state.waiting;
+        if (back && (e.code === 'connection_lost' || e.code === 'unavailable')) this.connectionDropped();
         else this.end({ reason: e.code, message: e.message, retryAfter: e.retryAfter });
       },
     );
@@ -249,7 +253,7 @@ export class MeetingSession {
       if (!this.state.waiting) return this.end({ reason: 'connection_lost' });
       this.reconnectUntil ||= now + knockAgainWithin;
       if (now > this.reconnectUntil) return this.end({ reason: 'connection_lost' });
-      setTimeout(() => this.state.ended || this.connect(), 1000);
+      this.retryLater(() => this.connect());
       return;
     }
     if (!this.reconnectUntil) this.reconnectUntil = now + this.resumeWithin;
@@ -259,34 +263,43 @@ export class MeetingSession {
     }
     this.state.connection = 'reconnecting';
     this.emit();
-    setTimeout(() => {
-      if (this.state.ended) return;
-      if (this.failedOpens >= 2 && !this.rejoining && this.rejoinToken) void this.rejoinIfMoved();
+    this.retryLater(() => {
+      if (this.failedOpens > 0 && !this.rejoining && this.rejoinToken) void this.rejoinIfMoved();
       else this.connect();
-    }, 1000);
+    });
+  }
+
+  // retryLater tries to get back in half a second from now, once: a drop seen
+  // twice (the socket's close, then the server's goodbye) is one retry.
+  private retryLater(attempt: () => void) {
+    clearTimeout(this.retry);
+    // Once the node does not answer, each try asks the join API: slower.
+    this.retry = setTimeout(() => this.state.ended || attempt(), this.failedOpens > 0 ? 1000 : 500);
   }
 
   // rejoinIfMoved asks where the meeting is, since its node does not
   // answer: if another node hosts it now, we rejoin it there; otherwise we
   // go on trying to resume.
   private async rejoinIfMoved() {
+    let grant: JoinGrant | undefined;
     try {
-      const grant = await requestJoin(this.room, this.name);
-      if ((grant.signal_url ?? '') !== this.signalUrl) {
-        this.rejoin();
-        return;
-      }
+      grant = await requestJoin(this.room, this.name);
     } catch {
       // the server asked does not answer either: try again
     }
-    this.connect();
+    if (this.state.ended) return;
+    if (grant && (grant.signal_url ?? '') !== this.signalUrl) this.rejoin(grant);
+    else this.connect();
   }
 
   // rejoin leaves the connections to a node that is gone and joins the
   // meeting where it is now, as the same participant, with what we were
   // publishing (a screen share ends).
-  private rejoin() {
+  private rejoin(grant?: JoinGrant) {
+    clearTimeout(this.retry); // this is the way back in now
     this.rejoining = true;
+    this.publishAnswer?.reject(new Error('the meeting moved'));
+    this.publishAnswer = null;
     this.pub?.close();
     this.sub?.close();
     this.pub = this.sub = null;
@@ -299,7 +312,7 @@ export class MeetingSession {
     this.state.media = new Map();
     this.state.sharing = false;
     this.initial = { ...this.initial, microphone, camera: camera ?? this.initial.camera, micMuted: this.state.micMuted, cameraOn: this.state.cameraOn };
-    this.connect();
+    this.connect(grant);
   }
 
   subscribe(fn: () => void): () => void {
@@ -319,7 +332,7 @@ export class MeetingSession {
   }
 
   private send(msg: ClientMessage) {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
 
   private async handle(msg: ServerMessage) {
@@ -397,6 +410,7 @@ export class MeetingSession {
         break;
       case 'waiting':
         s.waiting = true;
+        this.reconnectUntil = 0;
         this.emit();
         break;
       case 'lobby': {
@@ -440,17 +454,21 @@ export class MeetingSession {
         break;
       case 'bye':
         // A node leaving the cluster hands its meetings to another one.
-        if (msg.reason === 'moved' && this.rejoinToken) {
-          this.ws.onclose = null;
-          this.rejoin();
+        if (msg.reason === 'moved' && (this.rejoinToken || s.waiting)) {
+          this.dropSocket();
+          if (s.waiting) this.connect(); // knock again where it goes
+          else this.rejoin();
         } else this.end({ reason: msg.reason });
         break;
       case 'error':
         console.warn('visio: server error', msg.code, msg.request ?? '', msg.message);
-        if (msg.request === 'resume' && this.rejoinToken && !this.rejoining) {
+        if (msg.request === 'join' && msg.code === 'room_unavailable' && (this.rejoining || s.waiting)) {
+          // The meeting is on its way to another node: ask again.
+          this.dropSocket();
+          this.connectionDropped();
+        } else if (msg.request === 'resume' && this.rejoinToken && !this.rejoining) {
           // The server no longer knows us: the meeting may have moved.
-          this.ws.onclose = null;
-          this.ws.close(1000);
+          this.dropSocket();
           this.rejoin();
         } else if (msg.request === 'join' || msg.request === 'resume' || msg.code === 'unsupported_protocol') {
           this.end({ reason: msg.code, message: msg.message });
@@ -494,7 +512,7 @@ export class MeetingSession {
   // every 5 s unless forced.
   private restartIce({ force = false, subscribe = true } = {}) {
     const now = Date.now();
-    if (this.state.ended || this.ws.readyState !== WebSocket.OPEN || (!force && now - this.lastRestart < 5000)) return;
+    if (this.state.ended || this.ws?.readyState !== WebSocket.OPEN || (!force && now - this.lastRestart < 5000)) return;
     this.lastRestart = now;
     if (this.sub && subscribe) this.send({ type: 'restart' });
     if (this.pub) {
@@ -793,11 +811,18 @@ export class MeetingSession {
     this.end({ reason: 'left' });
   }
 
+  // dropSocket closes the signalling socket, which is then no drop to
+  // come back from.
+  private dropSocket() {
+    if (!this.ws) return;
+    this.ws.onclose = null;
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+  }
+
   private end(ended: Ended) {
     if (this.state.ended) return;
     this.state.ended = ended;
-    this.ws.onclose = null;
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    this.dropSocket();
     this.pub?.close();
     this.sub?.close();
     for (const track of Object.values(this.state.local)) track?.stop();
