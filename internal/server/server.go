@@ -247,7 +247,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 			return nil, err
 		}
 	}
-	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr(),
+	log.Info("visio is serving", "url", scheme+"://"+ln.Addr().String(), "media_udp", media.UDPAddrs(), "media_tcp", media.TCPAddr(), "media_gso", media.GSO(),
 		"database", st.Engine(), "sign_in", auth != nil)
 	if relay != nil {
 		udp, tcp, tlsPort := relay.Ports()

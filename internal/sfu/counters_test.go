@@ -7,10 +7,9 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// arrive runs one packet through the reader's accounting and fan-out.
+// arrive runs one packet through the forwarder's accounting and fan-out.
 func arrive(t *testing.T, l *layer, seq uint16, payload []byte) {
 	t.Helper()
-	l.countArrival(seq, len(payload))
 	receiveOn(t, l, publisherPacket(t, seq, payload))
 }
 

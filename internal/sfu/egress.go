@@ -17,15 +17,16 @@ import (
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
 	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
-	"golang.org/x/net/ipv4"
 
 	"github.com/visio-meet/visio/internal/sfu/srtpseal"
+	"github.com/visio-meet/visio/internal/sfu/udpout"
 )
 
 // The fast egress path sends subscribers' RTP without Pion's write stack:
-// each down track encrypts with its own SRTP context, and the packets of one
-// fan-out leave in one sendmmsg call per socket. Pion keeps the rest (ICE,
-// DTLS, RTCP). The keys come from the DTLS handshake of the subscribe
+// each subscriber connection encrypts with its own SRTP sealer, and the
+// packets of one forwarding round leave in batches (udpout: sendmmsg, with a
+// subscriber's share of the round as one GSO message). Pion keeps the rest
+// (ICE, DTLS, RTCP). The keys come from the DTLS handshake of the subscribe
 // connection, where the server is the DTLS server (browsers answer the
 // server's offer with setup:active); when they cannot be had, or media goes
 // over TCP, packets take Pion's path.
@@ -33,7 +34,7 @@ import (
 // mediaSocket is one of the engine's UDP sockets for media.
 type mediaSocket struct {
 	conn  *net.UDPConn
-	batch *ipv4.PacketConn
+	out   *udpout.Sender
 	local netip.AddrPort
 	// announced lists the addresses clients know this socket by: its own,
 	// or the public ones that replace it in candidates.
@@ -42,10 +43,9 @@ type mediaSocket struct {
 
 // fastPath is where and how one subscriber's packets are sent directly.
 type fastPath struct {
-	socket  *mediaSocket
-	addr    *net.UDPAddr
-	keys    *srtpKeys
-	addrKey netip.AddrPort
+	socket *mediaSocket
+	keys   *srtpKeys
+	dest   udpout.Addr // in place: one cache line less per packet
 }
 
 // srtpKeys are the server's sending keys on one connection. The down tracks
@@ -187,73 +187,54 @@ func (e *Engine) newFastPath(pair *webrtc.ICECandidatePair, keys *srtpKeys) *fas
 	if err != nil {
 		return nil
 	}
-	addr := netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port)
-	return &fastPath{socket: socket, addr: net.UDPAddrFromAddrPort(addr), addrKey: addr, keys: keys}
+	return &fastPath{socket: socket, dest: udpout.NewAddr(netip.AddrPortFrom(remote, pair.Remote.Port)), keys: keys}
 }
 
-// sendBatch gathers the packets of one fan-out, per socket, and sends each
-// socket's share with one system call. It belongs to one goroutine.
+// sendBatch gathers the packets of one forwarding round, a queue per
+// socket. It belongs to one goroutine at a time.
 type sendBatch struct {
-	queues []*socketQueue
+	queues []*udpout.Queue
 }
 
-type socketQueue struct {
-	socket *mediaSocket
-	msgs   []ipv4.Message
-	n      int
-}
-
-// batchSize bounds the packets handed to the kernel in one call.
-const batchSize = 64
-
-// slot returns the buffer for the next packet to socket.
-func (b *sendBatch) slot(socket *mediaSocket) (*socketQueue, []byte) {
-	var q *socketQueue
-	for _, x := range b.queues {
-		if x.socket == socket {
-			q = x
-			break
+// queue returns the queue for socket.
+func (b *sendBatch) queue(socket *mediaSocket) *udpout.Queue {
+	for _, q := range b.queues {
+		if q.Sender() == socket.out {
+			return q
 		}
 	}
-	if q == nil {
-		q = &socketQueue{socket: socket, msgs: make([]ipv4.Message, batchSize)}
-		for i := range q.msgs {
-			q.msgs[i].Buffers = [][]byte{make([]byte, 0, sealedPacketSize)}
-		}
-		b.queues = append(b.queues, q)
-	}
-	if q.n == batchSize {
-		q.flush()
-	}
-	return q, q.msgs[q.n].Buffers[0][:0]
-}
-
-// sealedPacketSize fits the largest packet with its authentication tag.
-const sealedPacketSize = 1600
-
-// commit queues the packet just sealed into the slot's buffer.
-func (q *socketQueue) commit(sealed []byte, to *net.UDPAddr) {
-	q.msgs[q.n].Buffers[0] = sealed
-	q.msgs[q.n].Addr = to
-	q.n++
+	q := udpout.NewQueue(socket.out)
+	b.queues = append(b.queues, q)
+	return q
 }
 
 func (b *sendBatch) flush() {
 	for _, q := range b.queues {
-		q.flush()
+		q.Flush()
 	}
 }
 
-// flush sends the queued packets. A packet the kernel refuses is dropped,
-// as a full socket buffer would drop it: media is never retried here.
-func (q *socketQueue) flush() {
-	for sent := 0; sent < q.n; {
-		n, err := q.socket.batch.WriteBatch(q.msgs[sent:q.n], 0)
-		if err != nil || n == 0 {
-			sent++ // skip the packet at fault
-			continue
-		}
-		sent += n
+// sendBatches keeps the batches of finished rounds for the next ones: a
+// batch holds up to a megabyte and a half of buffers, so there are as many
+// as rounds run at once, not one per layer.
+type sendBatches struct {
+	free chan *sendBatch
+}
+
+func newSendBatches() sendBatches { return sendBatches{free: make(chan *sendBatch, 8)} }
+
+func (s sendBatches) get() *sendBatch {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+		return &sendBatch{}
 	}
-	q.n = 0
+}
+
+func (s sendBatches) put(b *sendBatch) {
+	select {
+	case s.free <- b:
+	default: // more rounds ran at once than are kept
+	}
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
-	"golang.org/x/net/ipv4"
 
 	"github.com/visio-meet/visio/internal/sfu/rtpparse"
+	"github.com/visio-meet/visio/internal/sfu/udpout"
 )
 
 // The keys derived from the captured handshake secrets must be the ones the
@@ -105,10 +105,19 @@ func asClientOptions(opts []dtls.Option) []dtls.ClientOption {
 func fastFixture(t testing.TB) (*UpTrack, *DownTrack, *net.UDPConn, *srtp.Context) {
 	t.Helper()
 	up, d, _ := fixture(t)
-	d.binding.Store(&binding{ssrc: 555, payloadType: 96, writer: discardWriter{}})
 	send, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	t.Cleanup(func() { send.Close() })
+	recv, remote := makeFast(t, d, &mediaSocket{conn: send, out: udpout.NewSender(send, nil)})
+	return up, d, recv, remote
+}
+
+// makeFast puts d's subscriber on the fast path through socket, with keys of
+// its own, and returns its socket and the context that decrypts for it.
+func makeFast(t testing.TB, d *DownTrack, socket *mediaSocket) (*net.UDPConn, *srtp.Context) {
+	t.Helper()
+	d.binding.Store(&binding{ssrc: 555, payloadType: 96, writer: discardWriter{}})
 	recv, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	t.Cleanup(func() { send.Close(); recv.Close() })
+	t.Cleanup(func() { recv.Close() })
 	key, salt := make([]byte, 16), make([]byte, 12)
 	_, _ = rand.Read(key)
 	_, _ = rand.Read(salt)
@@ -116,16 +125,63 @@ func fastFixture(t testing.TB) (*UpTrack, *DownTrack, *net.UDPConn, *srtp.Contex
 	if err != nil {
 		t.Fatal(err)
 	}
-	to := recv.LocalAddr().(*net.UDPAddr)
-	d.subscriber.fast.Store(&fastPath{
-		socket: &mediaSocket{conn: send, batch: ipv4.NewPacketConn(send)},
-		addr:   to, addrKey: to.AddrPort(), keys: keys,
-	})
+	d.subscriber.fast.Store(&fastPath{socket: socket, dest: udpout.NewAddr(recv.LocalAddr().(*net.UDPAddr).AddrPort()), keys: keys})
 	remote, err := srtp.CreateContext(key, salt, keys.profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return up, d, recv, remote
+	return recv, remote
+}
+
+// addSubscriber adds a second subscriber to up, forwarding its low layer.
+func addSubscriber(up *UpTrack, id PeerID) *DownTrack {
+	p := up.owner.engine.NewPeer(id, ignoreEvents{})
+	p.subConnected.Store(true)
+	d := newDownTrack(up, p)
+	d.want.Store(int32(LayerHigh))
+	d.target.Store(int32(LayerLow))
+	d.current = LayerLow
+	d.history[0] = segment{valid: true, layer: LayerLow}
+	up.addDown(d)
+	return d
+}
+
+// A round of packets that arrived together (a video frame) reaches every
+// subscriber whole and in order, each one's share sent as one run.
+func TestARoundReachesEverySubscriberInOrder(t *testing.T) {
+	up, first, recv1, remote1 := fastFixture(t)
+	socket := first.subscriber.fast.Load().socket
+	second := addSubscriber(up, "second")
+	recv2, remote2 := makeFast(t, second, socket)
+	frame := make([][]byte, 12)
+	for i := range frame {
+		size := 1000
+		if i == len(frame)-1 {
+			size = 400 // the frame's end
+		}
+		payload := bytes.Repeat([]byte{byte(i)}, size)
+		frame[i] = publisherPacket(t, uint16(40+i), payload)
+	}
+	receiveRound(t, low(up), frame...)
+	for s, sub := range []struct {
+		recv   *net.UDPConn
+		remote *srtp.Context
+	}{{recv1, remote1}, {recv2, remote2}} {
+		for i := range frame {
+			h, plain, _ := receiveSealed(t, sub.recv, sub.remote)
+			var parsed rtpparse.Header
+			if err := rtpparse.Parse(plain, &parsed); err != nil {
+				t.Fatal(err)
+			}
+			payload := plain[parsed.PayloadStart:parsed.PayloadEnd]
+			if h.SequenceNumber != uint16(40+i) || !bytes.Equal(payload, frame[i][len(frame[i])-len(payload):]) || payload[0] != byte(i) {
+				t.Fatalf("subscriber %d, packet %d: got seq %d with %d bytes of payload", s+1, i, h.SequenceNumber, len(payload))
+			}
+		}
+	}
+	if socket.out.GSO() {
+		t.Log("the kernel segments runs (GSO)")
+	}
 }
 
 // receiveSealed reads one packet on the subscriber's socket and decrypts it.
@@ -151,11 +207,7 @@ func TestFastPathSendsWhatTheSubscriberCanDecrypt(t *testing.T) {
 	payload := []byte("frame data shared by every subscriber")
 	// Sequence numbers that wrap: the rollover counter must follow.
 	for _, seq := range []uint16{65534, 65535, 0, 1} {
-		pkt := publisherPacket(t, seq, payload)
-		receive(t, up, pkt)
-		if !bytes.Contains(pkt, payload) {
-			t.Fatal("the fast path changed the shared payload")
-		}
+		receive(t, up, publisherPacket(t, seq, payload))
 		h, plain, _ := receiveSealed(t, recv, remote)
 		var parsed rtpparse.Header
 		if err := rtpparse.Parse(plain, &parsed); err != nil {
@@ -181,7 +233,7 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items, so allocations are not meaningful")
 	}
-	up, d, recv, _ := fastFixture(t)
+	up, _, recv, _ := fastFixture(t)
 	go func() { // drain
 		buf := make([]byte, 1600)
 		for {
@@ -190,22 +242,33 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 			}
 		}
 	}()
-	pkt := publisherPacket(t, 1, make([]byte, 1000))
-	var h rtpparse.Header
-	var out sendBatch
-	_ = rtpparse.Parse(pkt, &h)
-	d.forward(low(up), &h, pkt, false, 0, &out) // creates the SRTP context and the batch
-	out.flush()
-	seq := uint16(2)
+	// Rounds of four packets, through the forwarder's path.
+	l := low(up)
+	round := make([]*inPacket, 4)
+	for i := range round {
+		round[i] = &inPacket{}
+	}
+	seq := uint16(1)
+	forward := func() {
+		for _, p := range round {
+			p.n = copy(p.buf[:], publisherPacket(t, seq, make([]byte, 1000)))
+			seq++
+			l.accept(p)
+		}
+		l.forwardRound(round)
+	}
+	forward() // creates the batch and its buffers
+	// publisherPacket allocates: rewrite the sequence numbers in place.
 	allocs := testing.AllocsPerRun(1000, func() {
-		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
-		seq++
-		_ = rtpparse.Parse(pkt, &h)
-		d.forward(low(up), &h, pkt, false, 0, &out)
-		out.flush()
+		for _, p := range round {
+			binary.BigEndian.PutUint16(p.buf[2:], seq)
+			seq++
+			l.accept(p)
+		}
+		l.forwardRound(round)
 	})
 	if allocs != 0 {
-		t.Fatalf("the fast path allocates %v times per packet", allocs)
+		t.Fatalf("the fast path allocates %v times per round", allocs)
 	}
 }
 
@@ -215,7 +278,7 @@ func BenchmarkFastPathSeal(b *testing.B) {
 	var h rtpparse.Header
 	_ = rtpparse.Parse(pkt, &h)
 	bind, f := d.binding.Load(), d.subscriber.fast.Load()
-	dst := make([]byte, 0, sealedPacketSize)
+	dst := make([]byte, 0, udpout.MaxDatagram)
 	for b.Loop() {
 		d.seal(dst, f, bind, h.Seq, h.Timestamp, 0, &h, pkt)
 	}

@@ -25,9 +25,9 @@ import (
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
-	"golang.org/x/net/ipv4"
 
 	"github.com/visio-meet/visio/internal/pionlog"
+	"github.com/visio-meet/visio/internal/sfu/udpout"
 )
 
 // Config sets up the media plane. The zero value of an optional field picks a
@@ -65,6 +65,7 @@ type Engine struct {
 	tcpLn    net.Listener
 	probes   probes         // connection tests (probe.go)
 	streams  streamRegistry // live streams and the totals of ended ones, for Stats
+	batches  sendBatches    // for forwarding rounds (egress.go)
 }
 
 // NewEngine opens the media sockets.
@@ -74,7 +75,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	log := cfg.Logger.With("component", "sfu")
 	pionLog := pionlog.Factory{Log: log}
-	e := &Engine{log: log, epoch: time.Now()}
+	e := &Engine{log: log, epoch: time.Now(), batches: newSendBatches()}
 	e.epochNTP = unixToNTP(e.epoch)
 
 	if err := e.openSockets(cfg.UDPPort, cfg.PublicIPs); err != nil {
@@ -177,7 +178,7 @@ func (e *Engine) openSockets(port int, publicIPs []string) error {
 			if !ipnet.IP.IsLoopback() {
 				announced = append(announced, public...)
 			}
-			e.sockets = append(e.sockets, &mediaSocket{conn: conn, batch: ipv4.NewPacketConn(conn), local: local, announced: announced})
+			e.sockets = append(e.sockets, &mediaSocket{conn: conn, out: udpout.NewSender(conn, e.log), local: local, announced: announced})
 		}
 	}
 	if len(e.sockets) == 0 {
@@ -225,6 +226,17 @@ func (e *Engine) UDPAddrs() []net.Addr {
 		addrs[i] = s.conn.LocalAddr()
 	}
 	return addrs
+}
+
+// GSO tells whether media leaves with UDP generic segmentation offload (a
+// subscriber's packets of a round as one message) on every media socket.
+func (e *Engine) GSO() bool {
+	for _, s := range e.sockets {
+		if !s.out.GSO() {
+			return false
+		}
+	}
+	return len(e.sockets) > 0
 }
 
 // OwnsAddress tells whether ip is one of the addresses media is received

@@ -36,7 +36,7 @@ func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func fixture(t testing.TB) (*UpTrack, *DownTrack, *recorder) {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	e := &Engine{log: log, epoch: time.Now()}
+	e := &Engine{log: log, epoch: time.Now(), batches: newSendBatches()}
 	publisher := e.NewPeer("publisher", ignoreEvents{})
 	subscriber := e.NewPeer("subscriber", ignoreEvents{})
 	subscriber.subConnected.Store(true)
@@ -86,20 +86,26 @@ func receive(t testing.TB, up *UpTrack, pkt []byte) {
 	receiveOn(t, low(up), pkt)
 }
 
-// receiveOn runs one packet of layer l through its reader's path.
+// receiveOn runs one packet of layer l through its forwarder's path, as a
+// round of one.
 func receiveOn(t testing.TB, l *layer, pkt []byte) {
-	var h rtpparse.Header
-	if err := rtpparse.Parse(pkt, &h); err != nil {
-		t.Fatal(err)
+	t.Helper()
+	receiveRound(t, l, pkt)
+}
+
+// receiveRound runs packets of layer l through its forwarder's path as one
+// round: those that arrived while the forwarder was busy.
+func receiveRound(t testing.TB, l *layer, pkts ...[]byte) {
+	t.Helper()
+	round := make([]*inPacket, len(pkts))
+	for i, pkt := range pkts {
+		round[i] = &inPacket{}
+		round[i].n = copy(round[i].buf[:], pkt)
+		if !l.accept(round[i]) {
+			t.Fatalf("packet %d is not RTP", i)
+		}
 	}
-	up := l.track
-	l.lastArrival.Store(up.owner.engine.now())
-	l.cache.Store(h.Seq, pkt)
-	var out sendBatch
-	for _, d := range *up.downs.Load() {
-		d.forward(l, &h, pkt, l.keyframe(pkt[h.PayloadStart:h.PayloadEnd]), 0, &out)
-	}
-	out.flush()
+	l.forwardRound(round)
 }
 
 func TestForwardRewritesTheHeaderAndSharesThePayload(t *testing.T) {

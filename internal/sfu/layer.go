@@ -1,8 +1,6 @@
 package sfu
 
 import (
-	"errors"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,52 +56,77 @@ func newLayer(t *UpTrack, index Layer, remote *webrtc.TrackRemote, receiver *web
 	return l
 }
 
-// run reads the layer's packets until its stream ends, and hands each to the
-// subscribers of the track.
+// run forwards the layer's packets to the subscribers of the track until
+// its stream ends.
 func (l *layer) run() {
 	defer l.track.layerEnded()
-	t := l.track
-	engine := t.owner.engine
-	buf := make([]byte, packetcache.MaxPacketSize)
-	var h rtpparse.Header
-	var out sendBatch
+	in := newIntake()
+	go l.read(in) // ends with the stream, and run after it
+	round := make([]*inPacket, 0, intakeSlots)
+	accepted := make([]*inPacket, 0, intakeSlots)
 	for {
-		n, _, err := l.remote.Read(buf)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) {
-				t.log.Debug("track read ended", "rid", l.rid, "err", err)
-			}
+		round = in.next(round)
+		if len(round) == 0 {
 			return
 		}
-		pkt := buf[:n]
-		if rtpparse.Parse(pkt, &h) != nil {
-			continue
+		accepted = accepted[:0]
+		for _, p := range round {
+			if l.accept(p) {
+				accepted = append(accepted, p)
+			}
 		}
-		now := engine.now()
-		l.lastTimestamp.Store(h.Timestamp)
-		l.lastArrival.Store(now)
-		l.rate.add(n, now)
-		l.countArrival(h.Seq, h.PayloadEnd-h.PayloadStart)
-		l.cache.Store(h.Seq, pkt)
-		if l.levelExt != 0 {
-			if box := t.levels.Load(); box != nil {
-				if ext, ok := h.Extension(pkt, l.levelExt); ok {
-					if level, _, ok := rtpparse.AudioLevel(ext); ok {
-						box.Observe(level)
-					}
+		l.forwardRound(accepted)
+		in.release(round)
+	}
+}
+
+// accept parses a packet, notes its arrival and keeps it for
+// retransmissions; it reports false for a packet that is not RTP.
+func (l *layer) accept(p *inPacket) bool {
+	pkt, h := p.bytes(), &p.h
+	if rtpparse.Parse(pkt, h) != nil {
+		return false
+	}
+	t := l.track
+	now := t.owner.engine.now()
+	p.at = now
+	l.lastTimestamp.Store(h.Timestamp)
+	l.lastArrival.Store(now)
+	l.rate.add(p.n, now)
+	l.countArrival(h.Seq, h.PayloadEnd-h.PayloadStart)
+	l.cache.Store(h.Seq, pkt)
+	if l.levelExt != 0 {
+		if box := t.levels.Load(); box != nil {
+			if ext, ok := h.Extension(pkt, l.levelExt); ok {
+				if level, _, ok := rtpparse.AudioLevel(ext); ok {
+					box.Observe(level)
 				}
 			}
 		}
-		if box := t.packets.Load(); box != nil {
-			box.Packet(h.Seq, h.Timestamp, pkt[h.PayloadStart:h.PayloadEnd])
-		}
-		// Audio can be joined at any packet.
-		keyframe := t.kind == webrtc.RTPCodecTypeAudio || l.keyframe(pkt[h.PayloadStart:h.PayloadEnd])
-		for _, d := range *t.downs.Load() {
-			d.forward(l, &h, pkt, keyframe, now, &out)
-		}
-		out.flush()
 	}
+	if box := t.packets.Load(); box != nil {
+		box.Packet(h.Seq, h.Timestamp, pkt[h.PayloadStart:h.PayloadEnd])
+	}
+	// Audio can be joined at any packet.
+	p.keyframe = t.kind == webrtc.RTPCodecTypeAudio || l.keyframe(pkt[h.PayloadStart:h.PayloadEnd])
+	return true
+}
+
+// forwardRound sends a round's packets to every subscriber, a subscriber
+// at a time, so that each one's packets are queued together.
+func (l *layer) forwardRound(round []*inPacket) {
+	if len(round) == 0 {
+		return
+	}
+	batches := &l.track.owner.engine.batches
+	out := batches.get()
+	for _, d := range *l.track.downs.Load() {
+		for _, p := range round {
+			d.forward(l, &p.h, p.bytes(), p.keyframe, p.at, out)
+		}
+	}
+	out.flush()
+	batches.put(out)
 }
 
 // readRTCP takes the publisher's sender reports, which map its RTP clock to

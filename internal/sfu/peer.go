@@ -83,15 +83,17 @@ type Peer struct {
 	pub   *webrtc.PeerConnection
 	ups   map[string]*UpTrack // by mid
 
+	// Read at every packet sent to this peer, side by side.
 	subConnected atomic.Bool
-	transportSeq atomic.Uint32 // the last transport-wide sequence number given, towards this subscriber
-	sent         bwe.History
-	bwe          *bwe.Estimator
-	retransmits  retransmitBudget
-	secrets      dtlsSecrets              // of the subscribe connection's DTLS handshake
+	transportSeq atomic.Uint32            // the last transport-wide sequence number given, towards this subscriber
 	fast         atomic.Pointer[fastPath] // nil: packets to this peer take Pion's path
-	fastMu       sync.Mutex               // serialises updateFastPath
-	keys         *srtpKeys                // derived once from secrets
+
+	sent        bwe.History
+	bwe         *bwe.Estimator
+	retransmits retransmitBudget
+	secrets     dtlsSecrets // of the subscribe connection's DTLS handshake
+	fastMu      sync.Mutex  // serialises updateFastPath
+	keys        *srtpKeys   // derived once from secrets
 
 	subMu              sync.Mutex
 	sub                *webrtc.PeerConnection

@@ -10,6 +10,7 @@ import (
 
 	"github.com/visio-meet/visio/internal/sfu/packetcache"
 	"github.com/visio-meet/visio/internal/sfu/rtpparse"
+	"github.com/visio-meet/visio/internal/sfu/udpout"
 )
 
 const transportCCURI = sdp.TransportCCURI
@@ -33,12 +34,12 @@ const wireOverhead = rtpHeaderLenTWCC + 16 + 8 + 20
 type sendState struct {
 	header   rtp.Header // Pion's path
 	extValue [2]byte
-	scratch  [sealedPacketSize]byte // a header and payload, when the publisher's header is too short to write over
+	scratch  [udpout.MaxDatagram]byte // a header and payload, when the publisher's header is too short to write over
 }
 
 // send sends one packet numbered seq and ts for the subscriber, and returns
 // the payload bytes sent (0 if nothing was). On the fast path the packet
-// waits in out until the fan-out ends; with no out (a retransmission, on
+// waits in out until the round ends; with no out (a retransmission, on
 // the track's RTCP goroutine) it leaves at once. d.mu is held.
 func (d *DownTrack) send(b *binding, seq uint16, ts uint32, h *rtpparse.Header, pkt []byte, now int64, out *sendBatch) int {
 	var transportSeq uint16
@@ -47,11 +48,11 @@ func (d *DownTrack) send(b *binding, seq uint16, ts uint32, h *rtpparse.Header, 
 	}
 	n := h.PayloadEnd - h.PayloadStart
 	if f := d.subscriber.fast.Load(); f != nil && out != nil {
-		q, slot := out.slot(f.socket)
-		q.commit(d.seal(slot, f, b, seq, ts, transportSeq, h, pkt), f.addr)
+		q := out.queue(f.socket)
+		q.Add(d.seal(q.Buffer(), f, b, seq, ts, transportSeq, h, pkt), &f.dest)
 	} else if f != nil {
 		sealed := d.seal(d.retransmit.sealed[:0], f, b, seq, ts, transportSeq, h, pkt)
-		if _, err := f.socket.conn.WriteToUDPAddrPort(sealed, f.addrKey); err != nil {
+		if err := f.socket.out.Send(sealed, &f.dest); err != nil {
 			return 0
 		}
 	} else if n = d.write(b, seq, ts, transportSeq, h, pkt); n == 0 {
