@@ -111,6 +111,11 @@ func isRTP(b []byte) bool {
 
 // newConnection makes a peer connection on a new socket; m.mu is held.
 func (m *mediaStack) newConnection(lossy bool) (*webrtc.PeerConnection, error) {
+	// An offer handled while the client closes would otherwise leave a
+	// connection behind: close cancels the context before it takes m.mu.
+	if err := m.c.ctx.Err(); err != nil {
+		return nil, fmt.Errorf("the client is closed: %w", err)
+	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
@@ -51,6 +52,7 @@ func clockRate(pt uint8) float64 {
 	return 90000
 }
 
+// record counts one RTP packet that arrived at now; r.mu is held.
 func (r *Receiver) record(pkt []byte, now time.Time) {
 	if len(pkt) < 12 {
 		return
@@ -59,8 +61,6 @@ func (r *Receiver) record(pkt []byte, now time.Time) {
 	seq := binary.BigEndian.Uint16(pkt[2:])
 	ts := binary.BigEndian.Uint32(pkt[4:])
 	ssrc := binary.BigEndian.Uint32(pkt[8:])
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.first.IsZero() {
 		r.first = now
 	}
@@ -200,6 +200,7 @@ func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		}
 		c.waited = n == len(c.msgs) // a full batch: more may be waiting
 		now := time.Now()
+		c.r.mu.Lock()
 		for i := range n {
 			m := &c.msgs[i]
 			b := m.Buffers[0][:m.N]
@@ -209,22 +210,27 @@ func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				c.pending = append(c.pending, i)
 			}
 		}
+		c.r.mu.Unlock()
 	}
 }
 
 // arrival reads the kernel's receive timestamp from a packet's control
-// message, or returns fallback.
+// messages, or returns fallback. It walks them in place, where
+// unix.ParseSocketControlMessage would allocate at every packet.
 func arrival(oob []byte, fallback time.Time) time.Time {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return fallback
-	}
-	for _, m := range msgs {
-		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
-			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
-			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		size := int(h.Len)
+		if size < unix.SizeofCmsghdr || size > len(oob) {
+			break
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && size >= unix.CmsgLen(16) {
+			data := oob[unix.CmsgLen(0):]
+			sec := int64(binary.NativeEndian.Uint64(data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(data[8:16]))
 			return time.Unix(sec, nsec)
 		}
+		oob = oob[min(unix.CmsgSpace(size-unix.CmsgLen(0)), len(oob)):]
 	}
 	return fallback
 }

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"encoding/binary"
+	"net"
 	"testing"
 	"time"
 )
@@ -38,6 +39,47 @@ func TestReceiverCountsLossAndDelay(t *testing.T) {
 	}
 	if tot.Jitter > 100*time.Microsecond {
 		t.Fatalf("jitter %v for a steady stream", tot.Jitter)
+	}
+}
+
+// On a real socket, RTP is counted with the kernel's arrival time, not the
+// time it is read, and everything else goes on to Pion.
+func TestWrappedSocketTimesPacketsOnArrival(t *testing.T) {
+	recv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send, err := net.DialUDP("udp4", nil, recv.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.Close()
+	epoch := time.Now()
+	r := NewReceiver(epoch, 0)
+	conn := r.Wrap(recv)
+	defer conn.Close()
+	for seq := range uint16(5) {
+		ts := uint32(time.Since(epoch) * 90000 / time.Second)
+		if _, err := send.Write(rtpPacket(96, seq, ts, 9)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // read late: the delay must not include this
+	stun := []byte{0x00, 0x01, 0x00, 0x00}
+	if _, err := send.Write(stun); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, _, err := conn.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != string(stun) {
+		t.Fatalf("read %q, %v: want the STUN packet", buf[:n], err)
+	}
+	if tot := r.Totals(); tot.Packets != 5 {
+		t.Fatalf("counted %d RTP packets of 5", tot.Packets)
+	}
+	if d := r.TakeDelays(); d.Quantile(0.99) > 100*time.Millisecond {
+		t.Fatalf("delay %v: the packets were timed when read, not when they arrived", d.Quantile(0.99))
 	}
 }
 
