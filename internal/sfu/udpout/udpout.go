@@ -44,9 +44,6 @@ func NewAddr(ap netip.AddrPort) Addr {
 	return Addr{addrPort: ap, raw: encodeSockaddr(ap)}
 }
 
-// AddrPort returns the destination.
-func (a *Addr) AddrPort() netip.AddrPort { return a.addrPort }
-
 // Sender sends on one UDP socket. It is safe for concurrent use; each
 // goroutine fills a Queue of its own.
 type Sender struct {
@@ -102,7 +99,6 @@ type message struct {
 	to           *Addr
 	first, count int
 	size, last   int
-	total        int
 }
 
 // NewQueue returns an empty queue for s.
@@ -135,11 +131,11 @@ func (q *Queue) Add(b []byte, to *Addr) {
 	q.used++
 	if n := len(q.msgs); n > 0 {
 		m := &q.msgs[n-1]
+		// While a run's datagrams are all of its size, it holds size*count bytes.
 		if m.to == to && m.last == m.size && len(b) <= m.size && m.count < maxSegments &&
-			m.total+len(b) <= maxGSOBytes && q.sender.gso.Load() {
+			m.size*m.count+len(b) <= maxGSOBytes && q.sender.gso.Load() {
 			m.count++
 			m.last = len(b)
-			m.total += len(b)
 			return
 		}
 	}
@@ -148,11 +144,8 @@ func (q *Queue) Add(b []byte, to *Addr) {
 	if !gsoAble {
 		size = -1 // nothing joins it
 	}
-	q.msgs = append(q.msgs, message{to: to, first: i, count: 1, size: size, last: len(b), total: len(b)})
+	q.msgs = append(q.msgs, message{to: to, first: i, count: 1, size: size, last: len(b)})
 }
-
-// Len returns the number of datagrams queued.
-func (q *Queue) Len() int { return q.used }
 
 // Flush sends what is queued. A datagram the kernel refuses is dropped, as
 // a full socket buffer would drop it: media is never retried here.
