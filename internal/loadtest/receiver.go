@@ -175,6 +175,15 @@ func (r *Receiver) Wrap(conn *net.UDPConn) net.PacketConn {
 	return &countingConn{UDPConn: conn, batch: ipv4.NewPacketConn(conn), msgs: msgs, r: r}
 }
 
+// wrapSubscribe is a client.Options.WrapConn: it wraps the subscribe
+// connection, where media arrives, and leaves the publish one.
+func (r *Receiver) wrapSubscribe(conn *net.UDPConn, subscribe bool) net.PacketConn {
+	if subscribe {
+		return r.Wrap(conn)
+	}
+	return conn
+}
+
 type countingConn struct {
 	*net.UDPConn
 	batch   *ipv4.PacketConn

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"slices"
 	"sort"
 	"sync"
@@ -121,8 +120,11 @@ type meeting struct {
 	rssBefore   int64
 	publishers  []*client.Client
 	subscribers []*client.Client
-	receivers   []*Receiver
-	joinTimes   []time.Duration
+	receivers   []*Receiver // the subscribers', in their order
+	// What publishers receive of each other counts as well: the server sends
+	// it. Their receivers are not in receivers, which pairs with subscribers.
+	publisherReceivers []*Receiver
+	joinTimes          []time.Duration
 }
 
 func (m *meeting) close() {
@@ -186,13 +188,15 @@ func start(ctx context.Context, target Target, s Scenario, opts Options) (*meeti
 		if i >= s.AudioPublishers {
 			source = protocol.SourceCamera
 		}
+		r := NewReceiver(m.epoch, ReadPace)
 		c, err := client.Join(ctx, client.Options{URL: target.URL, Room: string(m.code), Name: fmt.Sprintf("publisher %d", i),
-			Epoch: m.epoch, Logger: opts.Log, Simulcast: true})
+			Epoch: m.epoch, Logger: opts.Log, Simulcast: true, WrapConn: r.wrapSubscribe})
 		if err != nil {
 			m.close()
 			return nil, fmt.Errorf("publisher %d: %w", i, err)
 		}
 		m.publishers = append(m.publishers, c)
+		m.publisherReceivers = append(m.publisherReceivers, r)
 		if err := c.Publish(ctx, source); err != nil {
 			m.close()
 			return nil, fmt.Errorf("publisher %d: %w", i, err)
@@ -254,12 +258,7 @@ func (m *meeting) addSubscribers(ctx context.Context, target Target, code room.C
 			start := time.Now()
 			c, err := client.Join(ctx, client.Options{
 				URL: target.URL, Room: string(code), Name: fmt.Sprintf("subscriber %d", base+i), Logger: opts.Log,
-				WrapConn: func(conn *net.UDPConn, subscribe bool) net.PacketConn {
-					if subscribe {
-						return r.Wrap(conn)
-					}
-					return conn
-				},
+				WrapConn: r.wrapSubscribe,
 			})
 			if err != nil {
 				results <- joined{err: fmt.Errorf("subscriber %d: %w", base+i, err)}
@@ -308,7 +307,7 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 		if s.server, err = ProcessCPU(target.PID); err != nil {
 			return s, err
 		}
-		for _, r := range m.receivers {
+		for _, r := range slices.Concat(m.receivers, m.publisherReceivers) {
 			t := r.Totals()
 			s.packets += t.Packets
 			s.expected += t.Expected
@@ -319,7 +318,7 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 		}
 		return s, nil
 	}
-	for _, r := range m.receivers {
+	for _, r := range slices.Concat(m.receivers, m.publisherReceivers) {
 		r.TakeDelays()
 	}
 	before, err := take()
@@ -335,7 +334,7 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 	}
 	var delays Histogram
 	res := &Result{}
-	for i, r := range m.receivers {
+	for i, r := range slices.Concat(m.receivers, m.publisherReceivers) {
 		d := r.TakeDelays()
 		delays.Merge(&d)
 		res.Jitter = max(res.Jitter, r.Totals().Jitter)

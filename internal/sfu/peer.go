@@ -512,7 +512,8 @@ func (p *Peer) makeOffer() {
 	}
 	if err != nil {
 		p.subMu.Unlock()
-		if !errors.Is(err, ErrClosed) && p.sub.ConnectionState() != webrtc.PeerConnectionStateClosed {
+		// A connection closed under the offer is a participant leaving.
+		if !errors.Is(err, ErrClosed) && !errors.Is(err, webrtc.ErrConnectionClosed) && p.sub.ConnectionState() != webrtc.PeerConnectionStateClosed {
 			p.log.Error("subscribe offer failed", "err", err)
 			p.failed.Do(func() { p.events.Failed(fmt.Errorf("subscribe offer: %w", err)) })
 		}

@@ -332,7 +332,7 @@ export async function videoFrom(page, participantId, source = 'camera') {
         const stats = await pc.getStats();
         for (const r of stats.values()) {
           if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === track.id) {
-            return { frameHeight: r.frameHeight ?? 0, framesDecoded: r.framesDecoded ?? 0, bytes: r.bytesReceived, tileHeight: el.getBoundingClientRect().height };
+            return { frameHeight: r.frameHeight ?? 0, framesDecoded: r.framesDecoded ?? 0, bytes: r.bytesReceived, packetsLost: r.packetsLost, jitter: r.jitter, tileHeight: el.getBoundingClientRect().height };
           }
         }
       }

@@ -152,7 +152,8 @@ test('a subscriber on a narrow link gets a lower layer while the others keep the
     assert.ok(after.framesDecoded > before.framesDecoded + 20, `Carol's video stalls: ${before.framesDecoded} then ${after.framesDecoded} frames`);
     assert.ok(after.frameHeight <= 360 && after.frameHeight < bobFull.frameHeight, `Carol got ${after.frameHeight} rows through 900 kbit/s`);
     const bobNow = await videoFrom(bob, aliceId);
-    assert.ok(bobNow.frameHeight >= bobFull.frameHeight, `Bob went down to ${bobNow.frameHeight} rows`);
+    assert.ok(bobNow.frameHeight >= bobFull.frameHeight,
+      `Bob went down to ${bobNow.frameHeight} rows (${JSON.stringify(bobNow)}); Alice sends ${JSON.stringify(await sentLayers(alice))}`);
   }));
 
 test('a participant on a lossy link is shown with a poor connection', (t) =>
