@@ -24,18 +24,6 @@ const (
 	maxProbeBackoff = 60_000_000 // longest wait between probes
 )
 
-// A fall to under recoveryDrop of what the link carried in the last
-// peakHoldUS is followed, within recoveryUS, by one probe back to
-// recoveryShare of it, whatever the wait after congestion: a moment's queue
-// (a busy receiver, another flow starting) should not cost a subscriber its
-// picture for the seconds that growing back would take.
-const (
-	peakHoldUS    = 2_000_000
-	recoveryUS    = 5_000_000
-	recoveryDrop  = 2.0 / 3
-	recoveryShare = 0.85
-)
-
 // Estimator turns one subscriber's feedback into an estimate of the
 // bandwidth towards it. Its methods may be called from any goroutine.
 type Estimator struct {
@@ -51,12 +39,6 @@ type Estimator struct {
 	lastDecr  int64
 	probe     probe
 	feedbacks int
-	peak      float64 // highest acked rate of the last peakHoldUS
-	peakAt    int64
-	recovery  struct {
-		rate  float64
-		until int64 // µs; a recovery probe is allowed before it
-	}
 }
 
 type probe struct {
@@ -158,9 +140,6 @@ func (e *Estimator) updateRate(now int64) {
 	acked := float64(e.acked.rate())
 	loss := e.loss.fraction(now)
 	failed := false
-	if acked >= e.peak || now-e.peakAt > peakHoldUS {
-		e.peak, e.peakAt = acked, now
-	}
 	switch {
 	case e.delay.signal == Overuse || loss > 0.1:
 		if now-e.lastDecr >= decreaseEveryUS && acked > 0 {
@@ -172,9 +151,6 @@ func (e *Estimator) updateRate(now int64) {
 			}
 			e.estimate = min(e.estimate, target)
 			e.lastDecr = now
-			if e.estimate < recoveryDrop*e.peak {
-				e.recovery.rate, e.recovery.until = recoveryShare*e.peak, now+recoveryUS
-			}
 			// Right after congestion, trying more would only add to it.
 			e.probe.notBefore = max(e.probe.notBefore, now+e.probe.backoff)
 		}
@@ -207,26 +183,16 @@ func (e *Estimator) updateRate(now int64) {
 // and the last failed probe is old enough; it reports whether it did. The
 // caller then sends more, and the feedback tells whether the link carries
 // it: if not, the estimate falls back and the next probe waits twice as
-// long. Soon after a steep fall, one probe goes back near the rate the link
-// carried before it, without waiting.
+// long.
 func (e *Estimator) Probe(rate int, nowUS int64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	recovering := nowUS < e.recovery.until
-	if e.probe.active || (nowUS < e.probe.notBefore && !recovering) || e.delay.signal != Normal ||
-		e.loss.fraction(nowUS) >= 0.02 || e.feedbacks == 0 {
+	if e.probe.active || nowUS < e.probe.notBefore || e.delay.signal != Normal || e.loss.fraction(nowUS) >= 0.02 ||
+		e.feedbacks == 0 || float64(rate) <= e.estimate {
 		return false
 	}
-	target := float64(rate)
-	if recovering {
-		target = max(target, e.recovery.rate)
-	}
-	if target <= e.estimate {
-		return false
-	}
-	e.recovery.until = 0
 	e.probe.active, e.probe.start = true, nowUS
-	e.estimate = min(target, MaxRate)
+	e.estimate = min(float64(rate), MaxRate)
 	return true
 }
 

@@ -186,45 +186,6 @@ func TestProbeSucceedsWhenTheLinkWidensAndBacksOffOtherwise(t *testing.T) {
 	}
 }
 
-func TestAMomentsCongestionIsFollowedByAProbeBack(t *testing.T) {
-	// A subscriber receives 1.5 Mbit/s on a wide link; for half a second the
-	// link carries 300 kbit/s (another flow, a busy receiver), and the
-	// estimate falls far below what the link carried.
-	for _, c := range []struct {
-		name     string
-		after    int // capacity once the moment has passed
-		recovers bool
-	}{{"the link widens again", 20_000_000, true}, {"the link stays narrow", 300_000, false}} {
-		s := newSession(t, 20_000_000)
-		s.run(1_500_000, 3_000_000)
-		s.link.capacity = 300_000
-		s.run(1_500_000, 500_000)
-		s.link.capacity = c.after
-		s.run(150_000, 1_500_000) // the subscriber now gets the lowest layer
-		fallen := s.est.Estimate()
-		if fallen > 1_000_000 {
-			t.Fatalf("%s: the estimate only fell to %d", c.name, fallen)
-		}
-		// The next layer up needs a little more; the probe goes back near
-		// the 1.5 Mbit/s carried before, without the wait after congestion.
-		if !s.est.Probe(fallen+200_000, s.now) {
-			t.Fatalf("%s: no probe after a steep fall: %+v", c.name, s.est.Stats())
-		}
-		if got := s.est.Estimate(); got < 1_200_000 {
-			t.Fatalf("%s: the probe after a fall went to %d, want near 1.5 Mbit/s", c.name, got)
-		}
-		s.run(s.est.Estimate(), 3_000_000)
-		got := s.est.Estimate()
-		if c.recovers != (got >= 1_200_000) {
-			t.Fatalf("%s: after the probe back the estimate is %d", c.name, got)
-		}
-		// Only one such probe: the next waits for the back-off.
-		if !c.recovers && s.est.Probe(s.est.Estimate()+200_000, s.now) {
-			t.Fatalf("%s: probed again right after a failed probe back", c.name)
-		}
-	}
-}
-
 func TestDuplicateFeedbackIsIgnored(t *testing.T) {
 	s := newSession(t, 5_000_000)
 	s.history.Record(0, s.now, 1000)
