@@ -127,6 +127,11 @@ type meeting struct {
 	joinTimes          []time.Duration
 }
 
+// everyReceiver returns the subscribers' receivers and the publishers'.
+func (m *meeting) everyReceiver() []*Receiver {
+	return slices.Concat(m.receivers, m.publisherReceivers)
+}
+
 func (m *meeting) close() {
 	var wg sync.WaitGroup
 	for _, c := range slices.Concat(m.publishers, m.subscribers) {
@@ -307,7 +312,7 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 		if s.server, err = ProcessCPU(target.PID); err != nil {
 			return s, err
 		}
-		for _, r := range slices.Concat(m.receivers, m.publisherReceivers) {
+		for _, r := range m.everyReceiver() {
 			t := r.Totals()
 			s.packets += t.Packets
 			s.expected += t.Expected
@@ -318,7 +323,7 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 		}
 		return s, nil
 	}
-	for _, r := range slices.Concat(m.receivers, m.publisherReceivers) {
+	for _, r := range m.everyReceiver() {
 		r.TakeDelays()
 	}
 	before, err := take()
@@ -334,10 +339,12 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 	}
 	var delays Histogram
 	res := &Result{}
-	for i, r := range slices.Concat(m.receivers, m.publisherReceivers) {
+	for _, r := range m.everyReceiver() {
 		d := r.TakeDelays()
 		delays.Merge(&d)
 		res.Jitter = max(res.Jitter, r.Totals().Jitter)
+	}
+	for i, r := range m.receivers {
 		if r.pace == 0 {
 			res.ICERoundTrip = m.subscribers[i].ICERoundTrip()
 		}
