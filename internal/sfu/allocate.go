@@ -38,7 +38,9 @@ func (p *Peer) allocate() {
 	}
 	for d, limit := range wanted {
 		if d.setLimit(limit) {
-			p.log.Debug("layer limit", "track", d.up.id, "layer", limit, "estimate", p.bwe.Estimate())
+			st := p.bwe.Stats()
+			p.log.Debug("layer limit", "track", d.up.id, "layer", limit, "estimate", st.Estimate, "acked", st.Acked,
+				"loss", st.Loss, "signal", st.Signal, "probing", st.Probing)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -65,5 +66,32 @@ func TestBandwidthIsSharedAudioFirstThenBiggerTiles(t *testing.T) {
 	big.setLimit(LayerLow)
 	if Layer(big.target.Load()) != LayerLow {
 		t.Fatalf("limited to the low layer, the target is %d", big.target.Load())
+	}
+}
+
+func TestALayerIsMeasuredOnlyWhileItFlowsSteadily(t *testing.T) {
+	var m rateMeter
+	const frame = int64(time.Second / 30)
+	start := int64(10 * time.Second)
+	send := func(from, to int64) { // 1.5 Mbit/s in 30 frames a second
+		for at := from; at < to; at += frame {
+			m.add(1_500_000/8/30, at)
+		}
+	}
+	// Resumed 300 ms ago: it has sent a third of a second, and its rate
+	// over the window looks like a fraction of what it costs.
+	send(start, start+int64(300*time.Millisecond))
+	if bps, steady := m.bitsPerSecond(start + int64(300*time.Millisecond)); steady || bps > 1_000_000 {
+		t.Fatalf("300 ms after resuming: %d bit/s, steady %v; want a low rate, not steady", bps, steady)
+	}
+	// After more than a second of flow it is measured.
+	send(start+int64(300*time.Millisecond), start+int64(1500*time.Millisecond))
+	now := start + int64(1500*time.Millisecond)
+	if bps, steady := m.bitsPerSecond(now); !steady || bps < 1_300_000 || bps > 1_700_000 {
+		t.Fatalf("after 1.5 s of flow: %d bit/s, steady %v; want about 1.5 Mbit/s, steady", bps, steady)
+	}
+	// Paused: the window empties, and the rate is no longer trusted.
+	if _, steady := m.bitsPerSecond(now + int64(600*time.Millisecond)); steady {
+		t.Fatal("600 ms after the last packet the rate is still taken as steady")
 	}
 }

@@ -204,16 +204,23 @@ func durationToNTP(d int64) uint64 {
 }
 
 // rateMeter measures a bitrate over the last second, in two half-second
-// buckets. It is written by one goroutine and read by others.
+// buckets, and tells whether that second was all flowing. It is written by
+// one goroutine and read by others.
 type rateMeter struct {
 	bucketStart atomic.Int64 // engine time the current bucket began
 	current     atomic.Int64 // bytes in the current bucket
 	previous    atomic.Int64 // bytes in the bucket before
+	flowStart   atomic.Int64 // engine time packets began to flow again after a gap
+	last        atomic.Int64 // engine time of the last packet
 }
 
 const rateBucket = int64(500 * time.Millisecond)
 
 func (m *rateMeter) add(bytes int, now int64) {
+	if last := m.last.Load(); last == 0 || now-last >= rateBucket {
+		m.flowStart.Store(now)
+	}
+	m.last.Store(now)
 	start := m.bucketStart.Load()
 	if now-start >= rateBucket {
 		if now-start >= 2*rateBucket {
@@ -227,13 +234,18 @@ func (m *rateMeter) add(bytes int, now int64) {
 	m.current.Add(int64(bytes))
 }
 
-func (m *rateMeter) bitsPerSecond(now int64) int {
+// bitsPerSecond returns the rate, and whether it measures a steady flow: one
+// that has run for the whole window and has not stopped. A layer that has
+// just resumed (its encoder ramps up) or just paused (the window empties)
+// shows a fraction of what it costs when it flows.
+func (m *rateMeter) bitsPerSecond(now int64) (bps int, steady bool) {
 	age := now - m.bucketStart.Load()
 	if age >= 2*rateBucket {
-		return 0
+		return 0, false
 	}
 	// The previous bucket covers half a second; the current one, age.
 	bytes := m.previous.Load() + m.current.Load()
 	span := rateBucket + max(age, int64(time.Millisecond))
-	return int(bytes * 8 * int64(time.Second) / span)
+	steady = now-m.last.Load() < rateBucket && now-m.flowStart.Load() >= 2*rateBucket
+	return int(bytes * 8 * int64(time.Second) / span), steady
 }

@@ -1,7 +1,10 @@
 package sfu
 
 import (
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pion/rtcp"
 
@@ -113,5 +116,63 @@ func TestRIDLayer(t *testing.T) {
 	}
 	if _, ok := ridLayer("f", func(l Layer) bool { return l == LayerHigh }); ok {
 		t.Error("a layer taken twice")
+	}
+}
+
+// wantedReports records what a publisher is told to send.
+type wantedReports struct {
+	ignoreEvents
+	mu      sync.Mutex
+	reports []Layer
+}
+
+func (w *wantedReports) LayersWanted(_ *UpTrack, l Layer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.reports = append(w.reports, l)
+}
+
+func (w *wantedReports) get() []Layer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.reports)
+}
+
+func TestLayersArePausedOnlyOnceUnwantedForAWhile(t *testing.T) {
+	up, d, _ := fixture(t)
+	reports := &wantedReports{}
+	up.owner.events = reports
+	d.setLimit(LayerHigh)
+	d.want.Store(int32(LayerHigh))
+	up.updateWanted()
+	if got := reports.get(); !slices.Equal(got, []Layer{LayerHigh}) {
+		t.Fatalf("a subscriber wants the high layer: the publisher is told %v", got)
+	}
+	// A dip (an estimate that falls and recovers, a tile laid out again)
+	// does not reach the publisher.
+	d.want.Store(int32(LayerLow))
+	up.updateWanted()
+	time.Sleep(pauseAfter / 3)
+	d.want.Store(int32(LayerHigh))
+	up.updateWanted()
+	time.Sleep(pauseAfter)
+	if got := reports.get(); !slices.Equal(got, []Layer{LayerHigh}) {
+		t.Fatalf("after a dip shorter than %v the publisher is told %v", pauseAfter, got)
+	}
+	// Unwanted for longer: the layers above are paused.
+	d.want.Store(int32(LayerLow))
+	up.updateWanted()
+	deadline := time.Now().Add(2 * pauseAfter)
+	for !slices.Equal(reports.get(), []Layer{LayerHigh, LayerLow}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("wanted only the low layer for %v: the publisher is told %v", 2*pauseAfter, reports.get())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Wanted again: resumed at once.
+	d.want.Store(int32(LayerHigh))
+	up.updateWanted()
+	if got := reports.get(); !slices.Equal(got, []Layer{LayerHigh, LayerLow, LayerHigh}) {
+		t.Fatalf("wanted again: the publisher is told %v", got)
 	}
 }

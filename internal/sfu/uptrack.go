@@ -81,6 +81,7 @@ type UpTrack struct {
 	layers [maxLayers]*layer // guarded by mu; a layer never changes once set
 	live   int               // layers whose reader still runs
 	wanted Layer             // highest layer a subscriber wants, reported to the publisher
+	lower  *time.Timer       // reports a lower wanted layer once it has lasted pauseAfter
 	downs  atomic.Pointer[[]*DownTrack]
 }
 
@@ -212,26 +213,30 @@ func (t *UpTrack) nextLayer(l Layer) Layer {
 	return LayerNone
 }
 
-// layerRate returns the measured bitrate of layer i, or what it is assumed
-// to cost when it is not flowing (paused, or just started).
+// layerRate returns the measured bitrate of layer i when it flows steadily,
+// and otherwise (paused, resuming, just started) at least what it is
+// assumed to cost: a layer measured as it starts or stops looks cheap, and
+// would be given to subscribers whose link cannot carry it.
 func (t *UpTrack) layerRate(i Layer) int {
 	l := t.layer(i)
 	if l == nil {
 		return 0
 	}
-	if r := l.rate.bitsPerSecond(t.owner.engine.now()); r > 0 {
-		return r
+	measured, steady := l.rate.bitsPerSecond(t.owner.engine.now())
+	if steady {
+		return measured
 	}
-	// Until measured: what the web app asks of each layer of a camera.
+	// What the web app asks of each layer of a camera.
+	assumed := 1_500_000 // the full layer, or a camera or screen without simulcast
 	switch {
 	case t.kind == webrtc.RTPCodecTypeAudio:
-		return 50_000
+		assumed = 50_000
 	case i == LayerLow && t.nextLayer(LayerLow) != LayerNone:
-		return 150_000
+		assumed = 150_000
 	case i == LayerMedium:
-		return 500_000
+		assumed = 500_000
 	}
-	return 1_500_000 // the full layer, or a camera or screen without simulcast
+	return max(measured, assumed)
 }
 
 // RequestKeyframe asks the publisher for a keyframe on a layer, at most once
@@ -293,11 +298,28 @@ func (t *UpTrack) RemoveSubscribers() {
 	t.updateWanted()
 }
 
+// pauseAfter is how long the highest wanted layer must stay lower before
+// the publisher is told to pause what is above it. Each pause or resume
+// reconfigures the publisher's encoder: a browser then sends a keyframe on
+// every layer at once and its bandwidth estimate suffers, so a subscriber
+// whose estimate dips, or whose tile is laid out again, must not cause one.
+const pauseAfter = 3 * time.Second
+
 // updateWanted works out the highest layer any subscriber wants (and has
-// the bandwidth for) and tells
-// the publisher when it changes, so that it stops encoding what nobody
-// receives.
-func (t *UpTrack) updateWanted() {
+// the bandwidth for) and tells the publisher when it changes, so that it
+// stops encoding what nobody receives: at once for more, after pauseAfter
+// for less.
+func (t *UpTrack) updateWanted() { t.reportWanted(false) }
+
+// reportLower runs pauseAfter after the wanted layer went down.
+func (t *UpTrack) reportLower() {
+	t.mu.Lock()
+	t.lower = nil
+	t.mu.Unlock()
+	t.reportWanted(true)
+}
+
+func (t *UpTrack) reportWanted(lowerIsDue bool) {
 	if t.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
@@ -307,9 +329,27 @@ func (t *UpTrack) updateWanted() {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if wanted != t.wanted && !t.closed {
+	if t.closed {
+		return
+	}
+	if wanted < t.wanted && !lowerIsDue {
+		if t.lower == nil {
+			t.lower = time.AfterFunc(pauseAfter, t.reportLower)
+		}
+		return
+	}
+	t.stopLower()
+	if wanted != t.wanted {
 		t.wanted = wanted
 		t.owner.events.LayersWanted(t, wanted) // under t.mu, so that reports keep their order
+	}
+}
+
+// stopLower cancels a pending report of a lower layer; t.mu is held.
+func (t *UpTrack) stopLower() {
+	if t.lower != nil {
+		t.lower.Stop()
+		t.lower = nil
 	}
 }
 
@@ -335,6 +375,7 @@ func (t *UpTrack) layerEnded() {
 	last := t.live == 0 && !t.closed
 	if last {
 		t.closed = true
+		t.stopLower()
 	}
 	t.mu.Unlock()
 	if last {

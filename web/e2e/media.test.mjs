@@ -129,31 +129,36 @@ test('a subscriber on a narrow link gets a lower layer while the others keep the
     const aliceId = await tile(bob, 'Alice').getAttribute('data-participant');
 
     // Both show Alice large. Bob's link carries Alice's top layer (720 rows,
-    // 1.5 Mbit/s, unless her browser is short of CPU and sends less);
-    // Carol's 900 kbit/s does not, so she gets a lower one.
+    // 1.5 Mbit/s); Carol's 900 kbit/s does not, so she gets a lower one.
+    // Alice's browser may send less for a while (its own bandwidth estimate
+    // starts low and ramps up, and it drops layers when short of CPU): the
+    // test waits for the top layer to reach Bob.
+    const topSent = async () => Math.max(0, ...(await sentLayers(alice)).filter((l) => l.active !== false).map((l) => l.frameHeight));
     let top = 0;
-    const bobFull = await eventually(async () => {
-      const layers = await sentLayers(alice);
-      top = Math.max(0, ...layers.map((l) => l.frameHeight));
+    let sent = [];
+    await eventually(async () => {
+      sent = await sentLayers(alice);
+      top = await topSent();
       const v = await videoFrom(bob, aliceId);
-      return top >= 360 && v && v.frameHeight >= top ? v : null;
-    }, { timeout: 30000, message: () => `Bob does not get Alice's top layer (${top} rows)` });
-    if (top < 720) t.diagnostic(`Alice's browser sends ${top} rows at most: ${JSON.stringify(await sentLayers(alice))}`);
+      return top >= 720 && v && v.frameHeight >= top ? v : null;
+    }, { timeout: 45000, message: () => `Bob does not get Alice's top layer of ${top} rows; Alice sends ${JSON.stringify(sent)}` });
     const before = await eventually(async () => {
       const v = await videoFrom(carol, aliceId);
-      return v && v.frameHeight > 0 && v.frameHeight < bobFull.frameHeight && v.frameHeight <= 360 ? v : null;
+      return v && v.frameHeight > 0 && v.frameHeight < 720 ? v : null;
     }, { timeout: 30000, message: 'Carol, on a narrow link, does not get a lower layer' });
     await shot(carol, '23-narrow-link-lower-layer');
 
     // Some seconds later Carol's video still plays, at a lower layer, and
-    // Bob's is still the top one.
+    // Bob still gets the top one that Alice sends.
     await new Promise((r) => setTimeout(r, 4000));
     const after = await videoFrom(carol, aliceId);
-    assert.ok(after.framesDecoded > before.framesDecoded + 20, `Carol's video stalls: ${before.framesDecoded} then ${after.framesDecoded} frames`);
-    assert.ok(after.frameHeight <= 360 && after.frameHeight < bobFull.frameHeight, `Carol got ${after.frameHeight} rows through 900 kbit/s`);
     const bobNow = await videoFrom(bob, aliceId);
-    assert.ok(bobNow.frameHeight >= bobFull.frameHeight,
-      `Bob went down to ${bobNow.frameHeight} rows (${JSON.stringify(bobNow)}); Alice sends ${JSON.stringify(await sentLayers(alice))}`);
+    sent = await sentLayers(alice);
+    top = await topSent();
+    // Alice sends 15 frames a second (keepResolution).
+    assert.ok(after.framesDecoded > before.framesDecoded + 10, `Carol's video stalls: ${before.framesDecoded} then ${after.framesDecoded} frames`);
+    assert.ok(after.frameHeight < 720, `Carol got ${after.frameHeight} rows through 900 kbit/s (${JSON.stringify(after)}); Alice sends ${JSON.stringify(sent)}`);
+    assert.ok(bobNow.frameHeight >= top, `Bob went down to ${bobNow.frameHeight} rows of ${top} (${JSON.stringify(bobNow)}); Alice sends ${JSON.stringify(sent)}`);
   }));
 
 test('a participant on a lossy link is shown with a poor connection', (t) =>

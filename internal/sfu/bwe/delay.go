@@ -10,16 +10,21 @@ const (
 	Underuse        // queues are draining
 )
 
-// Tuning of the detector, as in Google Congestion Control.
+// Tuning of the detector, as in Google Congestion Control, but for the
+// threshold's floor: GCC lets it fall to 6, where browsers short of CPU,
+// whose feedback wobbles by a trend of 6 to 9, read as congested links (a
+// 900 kbit/s link's queue shows 20 to 140). It never falls below its start.
 const (
-	groupSpanUS      = 5_000 // packets sent within 5 ms form one group
-	trendWindow      = 20    // groups in the regression
-	trendMinPoints   = 8     // groups before the first slope
+	groupSpanUS      = 5_000   // packets sent within 5 ms form one group
+	burstGapUS       = 5_000   // packets arriving within 5 ms of the last, and sooner than sent, join its group
+	maxBurstUS       = 100_000 // but a group takes no more than 100 ms of arrivals
+	trendWindow      = 20      // groups in the regression
+	trendMinPoints   = 8       // groups before the first slope
 	trendSmoothing   = 0.9
 	trendGain        = 4.0
 	overuseTimeMS    = 10.0
 	thresholdStart   = 12.5
-	thresholdMin     = 6.0
+	thresholdMin     = thresholdStart
 	thresholdMax     = 600.0
 	thresholdUp      = 0.0087
 	thresholdDown    = 0.039
@@ -29,9 +34,24 @@ const (
 // packetGroup is a burst of packets: the server sends a frame's packets to
 // a subscriber back to back, and the link spreads them.
 type packetGroup struct {
-	firstSend, lastSend int64 // µs, server clock
-	lastArrival         int64 // µs, subscriber clock
-	valid               bool
+	firstSend, lastSend       int64 // µs, server clock
+	firstArrival, lastArrival int64 // µs, subscriber clock
+	valid                     bool
+}
+
+// inBurst reports whether a packet arrived in a burst with the group: soon
+// after its last packet, and closer to it than they were sent. A receiver
+// that was late to read its socket, or a link that held packets and let
+// them go at once, delivers such bursts; the time they waited shows as a
+// delay that does not last, not as a queue that grows, so the burst is
+// measured as one group.
+func (g *packetGroup) inBurst(sentUS, arrivalUS int64) bool {
+	sendDelta := sinceUS(g.lastSend, sentUS)
+	if sendDelta == 0 {
+		return true // sent together: a frame's packets
+	}
+	arrivalDelta := arrivalUS - g.lastArrival
+	return arrivalDelta-sendDelta < 0 && arrivalDelta <= burstGapUS && arrivalUS-g.firstArrival < maxBurstUS
 }
 
 // delayDetector finds whether queuing delay grows, from the arrival times of
@@ -61,10 +81,10 @@ func newDelayDetector() delayDetector {
 // add takes one received packet, in send order.
 func (d *delayDetector) add(sentUS, arrivalUS int64) {
 	if !d.current.valid {
-		d.current = packetGroup{firstSend: sentUS, lastSend: sentUS, lastArrival: arrivalUS, valid: true}
+		d.current = newPacketGroup(sentUS, arrivalUS)
 		return
 	}
-	if sinceUS(d.current.firstSend, sentUS) <= groupSpanUS {
+	if sinceUS(d.current.firstSend, sentUS) <= groupSpanUS || d.current.inBurst(sentUS, arrivalUS) {
 		if sinceUS(d.current.lastSend, sentUS) >= 0 {
 			d.current.lastSend = sentUS
 		}
@@ -79,7 +99,11 @@ func (d *delayDetector) add(sentUS, arrivalUS int64) {
 		}
 	}
 	d.previous = d.current
-	d.current = packetGroup{firstSend: sentUS, lastSend: sentUS, lastArrival: arrivalUS, valid: true}
+	d.current = newPacketGroup(sentUS, arrivalUS)
+}
+
+func newPacketGroup(sentUS, arrivalUS int64) packetGroup {
+	return packetGroup{firstSend: sentUS, lastSend: sentUS, firstArrival: arrivalUS, lastArrival: arrivalUS, valid: true}
 }
 
 // update adds the delay variation of one group (ms) to the trend line.

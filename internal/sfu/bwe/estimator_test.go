@@ -12,6 +12,16 @@ type link struct {
 	capacity int
 	freeAt   int64 // µs when the queue is empty
 	queueUS  int64 // longest wait before a drop; 100 ms if 0
+
+	// A receiver short of CPU reads its socket late: every stallEvery µs
+	// it stops for stallFor µs, then takes what waited all at once.
+	stallEvery, stallFor int64
+	readAt               int64 // µs the receiver last read a packet
+	// A receiver whose CPU is taken by other work now and then falls
+	// behind: for busyFor µs out of every busyEvery it reads more slowly
+	// than packets come, slow µs late per µs, then catches up.
+	busyEvery, busyFor int64
+	slow               float64
 }
 
 // arrival returns when a packet sent at sent arrives, or -1 if dropped.
@@ -25,7 +35,23 @@ func (l *link) arrival(sent int64, size int) int64 {
 		return -1
 	}
 	l.freeAt = start + int64(size)*8*1_000_000/int64(l.capacity)
-	return l.freeAt + 20_000 // 20 ms of propagation
+	arrival := l.freeAt + 20_000 // 20 ms of propagation
+	if l.busyEvery > 0 {
+		if into := arrival % l.busyEvery; into < l.busyFor {
+			arrival += int64(l.slow * float64(into))
+		}
+		arrival = max(arrival, l.readAt+5)
+		l.readAt = arrival
+	}
+	if l.stallEvery > 0 {
+		if into := arrival % l.stallEvery; into < l.stallFor {
+			arrival += l.stallFor - into
+		}
+		// Packets read in one go are stamped a few µs apart.
+		arrival = max(arrival, l.readAt+5)
+		l.readAt = arrival
+	}
+	return arrival
 }
 
 // session drives an estimator: the server sends at a rate, the subscriber
@@ -141,6 +167,38 @@ func TestEstimateHoldsOnAWideLink(t *testing.T) {
 	// it did without probing first.
 	if st := s.est.Stats(); st.Estimate < InitialRate || st.Signal == Overuse || st.Loss > 0 {
 		t.Fatalf("1.5 Mbit/s on a 20 Mbit/s link: %+v", st)
+	}
+}
+
+func TestAReceiverThatReadsInBurstsIsNotTakenForACongestedLink(t *testing.T) {
+	// A browser short of CPU stops reading for tens of milliseconds, then
+	// reads what waited in a burst: the delay comes and goes, it does not
+	// grow, and the link has room.
+	s := newSession(t, 20_000_000)
+	s.link.stallEvery, s.link.stallFor = 1_000_000, 300_000
+	s.run(1_500_000, 10_000_000)
+	if st := s.est.Stats(); st.Estimate < 1_500_000 {
+		t.Fatalf("1.5 Mbit/s on a 20 Mbit/s link to a receiver that stalls 300 ms every second: %+v", st)
+	}
+	// The same receiver behind a narrow link is still seen as congested.
+	s = newSession(t, 1_000_000)
+	s.link.stallEvery, s.link.stallFor = 1_000_000, 300_000
+	s.run(2_000_000, 3_000_000)
+	if st := s.est.Stats(); st.Estimate > 1_000_000 {
+		t.Fatalf("2 Mbit/s into a 1 Mbit/s link to a receiver that stalls: %+v", st)
+	}
+}
+
+func TestAReceiverThatFallsBehindNowAndThenIsNotTakenForACongestedLink(t *testing.T) {
+	// For half of each second it reads 12 % slower than packets come, then
+	// catches up at once, as no link's queue can: the delay's trend stays
+	// under the detector's floor. (In the browser tests, receivers short of
+	// CPU showed trends of 6 to 9; a 900 kbit/s link, 20 to 140.)
+	s := newSession(t, 20_000_000)
+	s.link.busyEvery, s.link.busyFor, s.link.slow = 1_000_000, 500_000, 0.12
+	s.run(1_500_000, 10_000_000)
+	if st := s.est.Stats(); st.Estimate < 1_500_000 {
+		t.Fatalf("1.5 Mbit/s on a 20 Mbit/s link to a receiver that falls behind by 12 %% for 500 ms each second: %+v", st)
 	}
 }
 
