@@ -69,29 +69,39 @@ func TestBandwidthIsSharedAudioFirstThenBiggerTiles(t *testing.T) {
 	}
 }
 
-func TestALayerIsMeasuredOnlyWhileItFlowsSteadily(t *testing.T) {
+func TestALayerIsMeasuredOnceItHasFlowedForASecond(t *testing.T) {
 	var m rateMeter
 	const frame = int64(time.Second / 30)
 	start := int64(10 * time.Second)
-	send := func(from, to int64) { // 1.5 Mbit/s in 30 frames a second
-		for at := from; at < to; at += frame {
-			m.add(1_500_000/8/30, at)
+	send := func(from, to, every int64) { // 1.5 Mbit/s
+		for at := from; at < to; at += every {
+			m.add(int(1_500_000/8*every/int64(time.Second)), at)
 		}
 	}
+	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
 	// Resumed 300 ms ago: it has sent a third of a second, and its rate
 	// over the window looks like a fraction of what it costs.
-	send(start, start+int64(300*time.Millisecond))
-	if bps, steady := m.bitsPerSecond(start + int64(300*time.Millisecond)); steady || bps > 1_000_000 {
+	send(start, start+ms(300), frame)
+	if bps, steady := m.bitsPerSecond(start + ms(300)); steady || bps > 1_000_000 {
 		t.Fatalf("300 ms after resuming: %d bit/s, steady %v; want a low rate, not steady", bps, steady)
 	}
 	// After more than a second of flow it is measured.
-	send(start+int64(300*time.Millisecond), start+int64(1500*time.Millisecond))
-	now := start + int64(1500*time.Millisecond)
+	send(start+ms(300), start+ms(1500), frame)
+	now := start + ms(1500)
 	if bps, steady := m.bitsPerSecond(now); !steady || bps < 1_300_000 || bps > 1_700_000 {
 		t.Fatalf("after 1.5 s of flow: %d bit/s, steady %v; want about 1.5 Mbit/s, steady", bps, steady)
 	}
-	// Paused: the window empties, and the rate is no longer trusted.
-	if _, steady := m.bitsPerSecond(now + int64(600*time.Millisecond)); steady {
-		t.Fatal("600 ms after the last packet the rate is still taken as steady")
+	// Paused: it keeps its rate until the window empties, then has none.
+	if bps, _ := m.bitsPerSecond(now + ms(300)); bps < 1_300_000 {
+		t.Fatalf("300 ms after the last packet: %d bit/s, want what it cost while flowing", bps)
+	}
+	if bps, steady := m.bitsPerSecond(now + ms(1100)); bps != 0 || steady {
+		t.Fatalf("1.1 s after the last packet: %d bit/s, steady %v", bps, steady)
+	}
+	// A shared screen that changes little sends a frame every 600 ms: it is
+	// measured all the same.
+	send(now+ms(2000), now+ms(5000), ms(600))
+	if bps, steady := m.bitsPerSecond(now + ms(5000)); !steady || bps < 1_000_000 {
+		t.Fatalf("a frame every 600 ms for 3 s: %d bit/s, steady %v", bps, steady)
 	}
 }

@@ -210,14 +210,14 @@ type rateMeter struct {
 	bucketStart atomic.Int64 // engine time the current bucket began
 	current     atomic.Int64 // bytes in the current bucket
 	previous    atomic.Int64 // bytes in the bucket before
-	flowStart   atomic.Int64 // engine time packets began to flow again after a gap
+	flowStart   atomic.Int64 // engine time packets began to flow after a gap of a whole window
 	last        atomic.Int64 // engine time of the last packet
 }
 
 const rateBucket = int64(500 * time.Millisecond)
 
 func (m *rateMeter) add(bytes int, now int64) {
-	if last := m.last.Load(); last == 0 || now-last >= rateBucket {
+	if last := m.last.Load(); last == 0 || now-last >= 2*rateBucket {
 		m.flowStart.Store(now)
 	}
 	m.last.Store(now)
@@ -234,18 +234,18 @@ func (m *rateMeter) add(bytes int, now int64) {
 	m.current.Add(int64(bytes))
 }
 
-// bitsPerSecond returns the rate, and whether it measures a steady flow: one
-// that has run for the whole window and has not stopped. A layer that has
-// just resumed (its encoder ramps up) or just paused (the window empties)
-// shows a fraction of what it costs when it flows.
+// bitsPerSecond returns the rate up to the last packet, and whether it
+// measures a flow that has run for the whole window. A layer that has just
+// resumed (its encoder ramps up) shows a fraction of what it costs.
 func (m *rateMeter) bitsPerSecond(now int64) (bps int, steady bool) {
-	age := now - m.bucketStart.Load()
-	if age >= 2*rateBucket {
+	start := m.bucketStart.Load()
+	if now-start >= 2*rateBucket {
 		return 0, false
 	}
-	// The previous bucket covers half a second; the current one, age.
+	// The previous bucket covers half a second; the current one, up to the
+	// last packet, so that a layer that stopped keeps its rate until the
+	// window empties instead of seeming to cost less and less.
 	bytes := m.previous.Load() + m.current.Load()
-	span := rateBucket + max(age, int64(time.Millisecond))
-	steady = now-m.last.Load() < rateBucket && now-m.flowStart.Load() >= 2*rateBucket
-	return int(bytes * 8 * int64(time.Second) / span), steady
+	span := rateBucket + max(m.last.Load()-start, int64(time.Millisecond))
+	return int(bytes * 8 * int64(time.Second) / span), now-m.flowStart.Load() >= 2*rateBucket
 }

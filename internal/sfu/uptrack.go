@@ -213,10 +213,10 @@ func (t *UpTrack) nextLayer(l Layer) Layer {
 	return LayerNone
 }
 
-// layerRate returns the measured bitrate of layer i when it flows steadily,
-// and otherwise (paused, resuming, just started) at least what it is
-// assumed to cost: a layer measured as it starts or stops looks cheap, and
-// would be given to subscribers whose link cannot carry it.
+// layerRate returns the measured bitrate of layer i once it has flowed for
+// a second, and otherwise (paused, resuming, just started) at least what it
+// is assumed to cost: a layer measured as it starts looks cheap, and would
+// be given to subscribers whose link cannot carry it.
 func (t *UpTrack) layerRate(i Layer) int {
 	l := t.layer(i)
 	if l == nil {
