@@ -204,8 +204,8 @@ func durationToNTP(d int64) uint64 {
 }
 
 // rateMeter measures a bitrate over the last second, in two half-second
-// buckets, and tells whether that second was all flowing. It is written by
-// one goroutine and read by others.
+// buckets, and tells whether packets have flowed for the whole of it. It is
+// written by one goroutine and read by others.
 type rateMeter struct {
 	bucketStart atomic.Int64 // engine time the current bucket began
 	current     atomic.Int64 // bytes in the current bucket
