@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // SendLoop sends size-byte UDP datagrams to addr at rate packets per second,
@@ -49,19 +47,18 @@ func SendLoop(ctx context.Context, addr string, rate, size int) (int, error) {
 // the same in the baseline as in the scenario.
 func Drain(conn *net.UDPConn) int {
 	_ = conn.SetReadBuffer(16 << 20)
-	pc := ipv4.NewPacketConn(conn)
-	msgs := make([]ipv4.Message, 64)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
+	batch, err := newBatchReader(conn, 64)
+	if err != nil {
+		return 0
 	}
 	total := 0
 	for {
-		n, err := pc.ReadBatch(msgs, 0)
+		n, err := batch.readBatch()
 		if err != nil {
 			return total
 		}
 		total += n
-		if n < len(msgs) {
+		if n < len(batch.bufs) {
 			time.Sleep(ReadPace)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
 
@@ -162,17 +161,13 @@ const ReadPace = 10 * time.Millisecond
 // Wrap returns the conn to hand to Pion: it reads in batches (recvmmsg),
 // records and drops RTP, and passes everything else on.
 func (r *Receiver) Wrap(conn *net.UDPConn) net.PacketConn {
-	msgs := make([]ipv4.Message, 64)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
-		msgs[i].OOB = make([]byte, 64)
+	batch, err := newBatchReader(conn, 64)
+	if err != nil {
+		// Never seen on Linux. Pion then reads the media, this receiver
+		// counts none, and the report shows it all as lost.
+		return conn
 	}
-	if raw, err := conn.SyscallConn(); err == nil {
-		_ = raw.Control(func(fd uintptr) {
-			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-		})
-	}
-	return &countingConn{UDPConn: conn, batch: ipv4.NewPacketConn(conn), msgs: msgs, r: r}
+	return &countingConn{UDPConn: conn, batch: batch, r: r}
 }
 
 // wrapSubscribe is a client.Options.WrapConn: it wraps the subscribe
@@ -186,9 +181,8 @@ func (r *Receiver) wrapSubscribe(conn *net.UDPConn, subscribe bool) net.PacketCo
 
 type countingConn struct {
 	*net.UDPConn
-	batch   *ipv4.PacketConn
-	msgs    []ipv4.Message
-	pending []int // indices in msgs of packets not yet handed on
+	batch   *batchReader
+	pending []int // indices in the batch of packets not yet handed on
 	r       *Receiver
 	waited  bool
 }
@@ -196,25 +190,23 @@ type countingConn struct {
 func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		if len(c.pending) > 0 {
-			m := &c.msgs[c.pending[0]]
+			i := c.pending[0]
 			c.pending = c.pending[1:]
-			return copy(p, m.Buffers[0][:m.N]), m.Addr, nil
+			return copy(p, c.batch.data(i)), c.batch.from(i), nil
 		}
 		if !c.waited && c.r.pace > 0 {
 			time.Sleep(c.r.pace)
 		}
-		n, err := c.batch.ReadBatch(c.msgs, 0)
+		n, err := c.batch.readBatch()
 		if err != nil {
 			return 0, nil, err
 		}
-		c.waited = n == len(c.msgs) // a full batch: more may be waiting
+		c.waited = n == len(c.batch.bufs) // a full batch: more may be waiting
 		now := time.Now()
 		c.r.mu.Lock()
 		for i := range n {
-			m := &c.msgs[i]
-			b := m.Buffers[0][:m.N]
-			if isRTP(b) {
-				c.r.record(b, arrival(m.OOB[:m.NN], now))
+			if b := c.batch.data(i); isRTP(b) {
+				c.r.record(b, arrival(c.batch.oob(i), now))
 			} else {
 				c.pending = append(c.pending, i)
 			}

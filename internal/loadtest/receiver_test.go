@@ -71,9 +71,12 @@ func TestWrappedSocketTimesPacketsOnArrival(t *testing.T) {
 	}
 	buf := make([]byte, 1500)
 	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-	n, _, err := conn.ReadFrom(buf)
+	n, from, err := conn.ReadFrom(buf)
 	if err != nil || string(buf[:n]) != string(stun) {
 		t.Fatalf("read %q, %v: want the STUN packet", buf[:n], err)
+	}
+	if from.String() != send.LocalAddr().String() {
+		t.Fatalf("the STUN packet came from %v, read as from %v", send.LocalAddr(), from)
 	}
 	if tot := r.Totals(); tot.Packets != 5 {
 		t.Fatalf("counted %d RTP packets of 5", tot.Packets)
