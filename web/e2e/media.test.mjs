@@ -133,12 +133,12 @@ test('a subscriber on a narrow link gets a lower layer while the others keep the
     // Alice's browser may send less for a while (its own bandwidth estimate
     // starts low and ramps up, and it drops layers when short of CPU): the
     // test waits for the top layer to reach Bob.
-    const topSent = async () => Math.max(0, ...(await sentLayers(alice)).filter((l) => l.active !== false).map((l) => l.frameHeight));
+    const topOf = (layers) => Math.max(0, ...layers.filter((l) => l.active !== false).map((l) => l.frameHeight));
     let top = 0;
     let sent = [];
     await eventually(async () => {
       sent = await sentLayers(alice);
-      top = await topSent();
+      top = topOf(sent);
       const v = await videoFrom(bob, aliceId);
       return top >= 720 && v && v.frameHeight >= top ? v : null;
     }, { timeout: 45000, message: () => `Bob does not get Alice's top layer of ${top} rows; Alice sends ${JSON.stringify(sent)}` });
@@ -154,7 +154,7 @@ test('a subscriber on a narrow link gets a lower layer while the others keep the
     const after = await videoFrom(carol, aliceId);
     const bobNow = await videoFrom(bob, aliceId);
     sent = await sentLayers(alice);
-    top = await topSent();
+    top = topOf(sent);
     // Alice sends 15 frames a second (keepResolution).
     assert.ok(after.framesDecoded > before.framesDecoded + 10, `Carol's video stalls: ${before.framesDecoded} then ${after.framesDecoded} frames`);
     assert.ok(after.frameHeight < 720, `Carol got ${after.frameHeight} rows through 900 kbit/s (${JSON.stringify(after)}); Alice sends ${JSON.stringify(sent)}`);
