@@ -157,6 +157,11 @@ func runRooms(ctx context.Context, cfg roomsConfig, progress io.Writer) (*roomsR
 		return nil, err
 	}
 	defer fr.close()
+	poller, err := loadtest.NewPoller()
+	if err != nil {
+		return nil, err
+	}
+	defer poller.Close()
 	log := slog.New(slog.DiscardHandler)
 	people := make([]*participant, 0, cfg.rooms*cfg.perRoom)
 	for r := range cfg.rooms {
@@ -165,7 +170,7 @@ func runRooms(ctx context.Context, cfg roomsConfig, progress io.Writer) (*roomsR
 			g := len(people)
 			people = append(people, &participant{
 				name: fmt.Sprintf("Robot %d.%d", r+1, i+1), code: code, room: r,
-				entry: fr.entry(g % len(cfg.entries)), rcv: loadtest.NewReceiver(time.Now(), loadtest.ReadPace),
+				entry: fr.entry(g % len(cfg.entries)), rcv: loadtest.NewReceiver(time.Now(), poller),
 			})
 		}
 	}

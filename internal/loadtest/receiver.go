@@ -15,8 +15,8 @@ import (
 // need no decryption, which keeps the load generator much cheaper than the
 // server it measures. ICE, DTLS and RTCP go on to Pion.
 type Receiver struct {
-	epoch time.Time
-	pace  time.Duration
+	epoch  time.Time
+	poller *Poller
 
 	mu      sync.Mutex
 	streams map[uint32]*stream
@@ -37,10 +37,10 @@ type stream struct {
 }
 
 // NewReceiver returns a receiver for media whose RTP timestamps count from
-// epoch (see client.Options.Epoch). It reads its socket every pace, or at
-// once when pace is zero.
-func NewReceiver(epoch time.Time, pace time.Duration) *Receiver {
-	return &Receiver{epoch: epoch, pace: pace, streams: map[uint32]*stream{}}
+// epoch (see client.Options.Epoch). Its socket is read by poller, or at
+// once by a reader of its own when poller is nil.
+func NewReceiver(epoch time.Time, poller *Poller) *Receiver {
+	return &Receiver{epoch: epoch, poller: poller, streams: map[uint32]*stream{}}
 }
 
 // clockRate tells the RTP clock from the payload type the server offers.
@@ -152,15 +152,21 @@ func (r *Receiver) FirstPacket() time.Time {
 	return r.first
 }
 
-// ReadPace is how long a receiver lets packets gather in its socket between
+// ReadPace is how long a Poller lets packets gather in the sockets between
 // reads: waking up for every packet would cost the generator more than the
 // server. The kernel stamps each packet on arrival, so delays are measured
-// exactly all the same; only ICE checks wait (see Options).
+// exactly all the same; only ICE checks wait, which is why the first
+// subscriber, whose round trip the report prints, has a reader of its own.
 const ReadPace = 10 * time.Millisecond
 
 // Wrap returns the conn to hand to Pion: it reads in batches (recvmmsg),
 // records and drops RTP, and passes everything else on.
 func (r *Receiver) Wrap(conn *net.UDPConn) net.PacketConn {
+	if r.poller != nil {
+		if c, err := r.poller.wrap(conn, r); err == nil {
+			return c
+		} // else read it with a reader of its own, as below
+	}
 	batch, err := newBatchReader(conn, 64)
 	if err != nil {
 		// Never seen on Linux. Pion then reads the media, this receiver
@@ -184,7 +190,6 @@ type countingConn struct {
 	batch   *batchReader
 	pending []int // indices in the batch of packets not yet handed on
 	r       *Receiver
-	waited  bool
 }
 
 func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -194,14 +199,10 @@ func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			c.pending = c.pending[1:]
 			return copy(p, c.batch.data(i)), c.batch.from(i), nil
 		}
-		if !c.waited && c.r.pace > 0 {
-			time.Sleep(c.r.pace)
-		}
 		n, err := c.batch.readBatch()
 		if err != nil {
 			return 0, nil, err
 		}
-		c.waited = n == len(c.batch.bufs) // a full batch: more may be waiting
 		now := time.Now()
 		c.r.mu.Lock()
 		for i := range n {

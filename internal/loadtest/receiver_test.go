@@ -18,7 +18,7 @@ func rtpPacket(pt uint8, seq uint16, ts, ssrc uint32) []byte {
 
 func TestReceiverCountsLossAndDelay(t *testing.T) {
 	epoch := time.Now().Add(-time.Hour)
-	r := NewReceiver(epoch, 0)
+	r := NewReceiver(epoch, nil)
 	// 100,000 audio packets, 20 ms apart, each arriving 3 ms after it was
 	// sent, with sequence numbers wrapping and every 100th packet lost.
 	for i := range 100000 {
@@ -43,8 +43,21 @@ func TestReceiverCountsLossAndDelay(t *testing.T) {
 }
 
 // On a real socket, RTP is counted with the kernel's arrival time, not the
-// time it is read, and everything else goes on to Pion.
+// time it is read, and everything else goes on to Pion, whether the socket
+// has a reader of its own or is read by a poller.
 func TestWrappedSocketTimesPacketsOnArrival(t *testing.T) {
+	t.Run("own reader", func(t *testing.T) { testWrappedSocket(t, nil) })
+	t.Run("poller", func(t *testing.T) {
+		poller, err := NewPoller()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer poller.Close()
+		testWrappedSocket(t, poller)
+	})
+}
+
+func testWrappedSocket(t *testing.T, poller *Poller) {
 	recv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -55,9 +68,11 @@ func TestWrappedSocketTimesPacketsOnArrival(t *testing.T) {
 	}
 	defer send.Close()
 	epoch := time.Now()
-	r := NewReceiver(epoch, 0)
+	r := NewReceiver(epoch, poller)
 	conn := r.Wrap(recv)
-	defer conn.Close()
+	// The kernel starts stamping packets a moment after the first socket
+	// asks, when no other socket had (net_enable_timestamp is deferred).
+	time.Sleep(50 * time.Millisecond)
 	for seq := range uint16(5) {
 		ts := uint32(time.Since(epoch) * 90000 / time.Second)
 		if _, err := send.Write(rtpPacket(96, seq, ts, 9)); err != nil {
@@ -84,10 +99,19 @@ func TestWrappedSocketTimesPacketsOnArrival(t *testing.T) {
 	if d := r.TakeDelays(); d.Quantile(0.99) > 100*time.Millisecond {
 		t.Fatalf("delay %v: the packets were timed when read, not when they arrived", d.Quantile(0.99))
 	}
+	// Pion's reader stops when its conn is closed.
+	done := make(chan error, 1)
+	go func() { _, _, err := conn.ReadFrom(buf); done <- err }()
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("a read went on after the conn was closed")
+	}
 }
 
 func TestReceiverIgnoresDuplicates(t *testing.T) {
-	r := NewReceiver(time.Now(), 0)
+	r := NewReceiver(time.Now(), nil)
 	for range 3 {
 		r.record(rtpPacket(96, 5, 0, 1), time.Now())
 	}

@@ -46,7 +46,15 @@ func newBatchReader(conn *net.UDPConn, size int) (*batchReader, error) {
 	}), optErr); err != nil {
 		return nil, fmt.Errorf("receive timestamps: %w", err)
 	}
-	b := &batchReader{raw: raw, hdrs: make([]mmsghdr, size), iovs: make([]unix.Iovec, size),
+	b := newBatchBuffers(size)
+	b.raw = raw
+	return b, nil
+}
+
+// newBatchBuffers returns a batchReader without a socket of its own, whose
+// recvmmsg reads the descriptor it is given.
+func newBatchBuffers(size int) *batchReader {
+	b := &batchReader{hdrs: make([]mmsghdr, size), iovs: make([]unix.Iovec, size),
 		names: make([]unix.RawSockaddrAny, size), oobs: make([][]byte, size), bufs: make([][]byte, size)}
 	for i := range size {
 		b.bufs[i] = make([]byte, 1500)
@@ -60,7 +68,7 @@ func newBatchReader(conn *net.UDPConn, size int) (*batchReader, error) {
 		h.Control = &b.oobs[i][0]
 	}
 	b.read = b.recvmmsg
-	return b, nil
+	return b
 }
 
 // readBatch waits for datagrams and reads those waiting, up to a batch.

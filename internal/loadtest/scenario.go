@@ -116,7 +116,8 @@ type Result struct {
 type meeting struct {
 	code        room.Code
 	epoch       time.Time
-	streams     int // published tracks: what each subscriber receives
+	poller      *Poller // reads every receiver's socket but the first subscriber's
+	streams     int     // published tracks: what each subscriber receives
 	rssBefore   int64
 	publishers  []*client.Client
 	subscribers []*client.Client
@@ -138,6 +139,7 @@ func (m *meeting) close() {
 		wg.Go(c.Kill)
 	}
 	wg.Wait()
+	_ = m.poller.Close()
 }
 
 // Run runs scenario s against target and measures it.
@@ -182,9 +184,13 @@ func Ramp(ctx context.Context, target Target, s Scenario, maxSubscribers int, op
 
 // start joins the publishers and subscribers of s.
 func start(ctx context.Context, target Target, s Scenario, opts Options) (*meeting, error) {
-	m := &meeting{code: room.NewCode(), epoch: time.Now()}
-	var err error
+	poller, err := NewPoller()
+	if err != nil {
+		return nil, err
+	}
+	m := &meeting{code: room.NewCode(), epoch: time.Now(), poller: poller}
 	if m.rssBefore, err = ProcessRSS(target.PID); err != nil {
+		m.close()
 		return nil, err
 	}
 	fmt.Fprintf(opts.Progress, "%s: %d audio and %d video publishers join %s\n", s.Name, s.AudioPublishers, s.VideoPublishers, m.code)
@@ -193,7 +199,7 @@ func start(ctx context.Context, target Target, s Scenario, opts Options) (*meeti
 		if i >= s.AudioPublishers {
 			source = protocol.SourceCamera
 		}
-		r := NewReceiver(m.epoch, ReadPace)
+		r := NewReceiver(m.epoch, m.poller)
 		c, err := client.Join(ctx, client.Options{URL: target.URL, Room: string(m.code), Name: fmt.Sprintf("publisher %d", i),
 			Epoch: m.epoch, Logger: opts.Log, Simulcast: true, WrapConn: r.wrapSubscribe})
 		if err != nil {
@@ -254,12 +260,12 @@ func (m *meeting) addSubscribers(ctx context.Context, target Target, code room.C
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			// The first subscriber reads at once: its ICE checks measure the
-			// round trip through the server; the others read at ReadPace.
-			pace := ReadPace
+			// round trip through the server; the poller reads the others.
+			poller := m.poller
 			if base+i == 0 {
-				pace = 0
+				poller = nil
 			}
-			r := NewReceiver(epoch, pace)
+			r := NewReceiver(epoch, poller)
 			start := time.Now()
 			c, err := client.Join(ctx, client.Options{
 				URL: target.URL, Room: string(code), Name: fmt.Sprintf("subscriber %d", base+i), Logger: opts.Log,
@@ -345,7 +351,7 @@ func (m *meeting) measure(ctx context.Context, target Target, window time.Durati
 		res.Jitter = max(res.Jitter, r.Totals().Jitter)
 	}
 	for i, r := range m.receivers {
-		if r.pace == 0 {
+		if r.poller == nil {
 			res.ICERoundTrip = m.subscribers[i].ICERoundTrip()
 		}
 	}
