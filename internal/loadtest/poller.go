@@ -56,6 +56,7 @@ func (p *Poller) Close() error {
 func (p *Poller) run() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 256)
+	var others []int
 	tick := time.NewTicker(ReadPace)
 	defer tick.Stop()
 	for {
@@ -74,7 +75,7 @@ func (p *Poller) run() {
 			}
 			for _, ev := range events[:max(n, 0)] {
 				if c := p.conns[ev.Fd]; c != nil {
-					c.drain(p.batch)
+					c.drain(p.batch, &others)
 				}
 			}
 			if n < len(events) {
@@ -160,27 +161,22 @@ func (p *Poller) wrap(conn *net.UDPConn, r *Receiver) (net.PacketConn, error) {
 	return c, nil
 }
 
-// drain reads what waits in the socket; the poller's lock is held.
-func (c *polledConn) drain(b *batchReader) {
+// drain reads what waits in the socket; the poller's lock is held. others
+// is the poller's scratch space for the indices of packets that are not RTP.
+func (c *polledConn) drain(b *batchReader, others *[]int) {
 	for {
 		b.n, b.errno = 0, 0
 		b.recvmmsg(uintptr(c.fd))
 		if b.n <= 0 {
 			return
 		}
-		now := time.Now()
-		c.r.mu.Lock()
-		for i := range b.n {
-			if d := b.data(i); isRTP(d) {
-				c.r.record(d, arrival(b.oob(i), now))
-			} else {
-				select {
-				case c.inbox <- datagram{data: append([]byte(nil), d...), from: b.from(i)}:
-				default:
-				}
+		*others = c.r.recordBatch(b, b.n, (*others)[:0])
+		for _, i := range *others {
+			select {
+			case c.inbox <- datagram{data: append([]byte(nil), b.data(i)...), from: b.from(i)}:
+			default:
 			}
 		}
-		c.r.mu.Unlock()
 		if b.n < len(b.bufs) {
 			return
 		}

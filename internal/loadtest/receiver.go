@@ -203,17 +203,24 @@ func (c *countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		now := time.Now()
-		c.r.mu.Lock()
-		for i := range n {
-			if b := c.batch.data(i); isRTP(b) {
-				c.r.record(b, arrival(c.batch.oob(i), now))
-			} else {
-				c.pending = append(c.pending, i)
-			}
-		}
-		c.r.mu.Unlock()
+		c.pending = c.r.recordBatch(c.batch, n, c.pending[:0])
 	}
+}
+
+// recordBatch records the RTP packets among the first n of batch, under one
+// lock, and appends the indices of the others to others.
+func (r *Receiver) recordBatch(batch *batchReader, n int, others []int) []int {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range n {
+		if b := batch.data(i); isRTP(b) {
+			r.record(b, arrival(batch.oob(i), now))
+		} else {
+			others = append(others, i)
+		}
+	}
+	return others
 }
 
 // arrival reads the kernel's receive timestamp from a packet's control
