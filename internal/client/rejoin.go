@@ -2,9 +2,12 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
+	"time"
 
 	"github.com/visio-meet/visio/internal/protocol"
 )
@@ -17,10 +20,50 @@ func (c *Client) sendJoin(ctx context.Context, token, rejoin string) error {
 	err := c.WaitFor(ctx, func(s State) bool { return s.Self.ID != "" || s.Waiting || len(s.Errors) > 0 || s.Bye != "" })
 	if err == nil {
 		if st := c.State(); st.Self.ID == "" && !st.Waiting {
-			err = fmt.Errorf("join refused: %v %s", st.Errors, st.Bye)
+			err = &JoinRefusedError{Errors: st.Errors, Bye: st.Bye}
 		}
 	}
 	return err
+}
+
+// rejoinOnce asks where the meeting is and joins it there.
+func (c *Client) rejoinOnce(ctx context.Context, rejoin string) error {
+	grant, err := RequestJoin(ctx, c.opts)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.signalURL = grant.SignalURL
+	c.errors = nil
+	c.mu.Unlock()
+	if err := c.dial(ctx); err != nil {
+		return err
+	}
+	return c.sendJoin(ctx, grant.Token, rejoin)
+}
+
+// worthRetrying tells a refusal that says "try again in a moment" (the
+// meeting is between nodes, or a node is briefly unreachable) from a final
+// one (the token expired, the room is closed).
+func worthRetrying(err error) bool {
+	if refused, ok := errors.AsType[*RefusedError](err); ok {
+		return refused.Status >= http.StatusInternalServerError
+	}
+	if refused, ok := errors.AsType[*JoinRefusedError](err); ok {
+		return slices.ContainsFunc(refused.Errors, func(e protocol.Error) bool { return e.Code == protocol.CodeRoomUnavailable })
+	}
+	// The node asked or the node hosting did not answer.
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// JoinRefusedError is the signalling server's refusal of a join.
+type JoinRefusedError struct {
+	Errors []protocol.Error
+	Bye    string
+}
+
+func (e *JoinRefusedError) Error() string {
+	return fmt.Sprintf("join refused: %v %s", e.Errors, e.Bye)
 }
 
 // SignalURL returns where the signalling connection goes: the node hosting
@@ -52,18 +95,23 @@ func (c *Client) Rejoin(ctx context.Context) error {
 	c.mu.Unlock()
 	c.cutSocket()
 	c.media.close()
-	grant, err := RequestJoin(ctx, c.opts)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.signalURL = grant.SignalURL
-	c.mu.Unlock()
-	if err := c.dial(ctx); err != nil {
-		return err
-	}
-	if err := c.sendJoin(ctx, grant.Token, rejoin); err != nil {
-		return err
+	// While a meeting moves, the new node may not host it yet, or the
+	// cluster's directory may still be electing: the web app asks again a
+	// moment later, and so does this.
+	for {
+		err := c.rejoinOnce(ctx, rejoin)
+		if err == nil {
+			break
+		}
+		if !worthRetrying(err) {
+			return err
+		}
+		c.cutSocket()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last refusal: %v)", ctx.Err(), err)
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	c.mu.Lock()
 	c.republish = nil

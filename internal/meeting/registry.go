@@ -72,6 +72,11 @@ type Directory interface {
 // ErrElsewhere is wrapped by Directory errors for rooms hosted by another node.
 var ErrElsewhere = room.ErrElsewhere
 
+// ErrUnplaced is wrapped by Join's error when the Directory failed to say
+// where the room lives (a cluster electing a new leader, say): the join
+// may work a moment later.
+var ErrUnplaced = errors.New("the meeting cannot be placed on a server right now")
+
 // Sink receives what a participant's client must be told. Send must not
 // block: a client that cannot keep up is disconnected by its sink.
 type Sink interface {
@@ -182,7 +187,10 @@ func (r *Registry) Join(ctx context.Context, code room.Code, a Arrival, sink Sin
 	r.mu.Unlock()
 	moved, err := r.dir.Host(ctx, code, starting)
 	if err != nil {
-		return nil, fmt.Errorf("place room %s: %w", code, err)
+		if errors.Is(err, ErrElsewhere) {
+			return nil, fmt.Errorf("place room %s: %w", code, err)
+		}
+		return nil, fmt.Errorf("place room %s: %w: %w", code, ErrUnplaced, err)
 	}
 	// A join token is checked for bans when it is issued; a ban may have
 	// come since.

@@ -431,6 +431,9 @@ func (s *session) join(ctx context.Context, j *protocol.Join) *protocol.Error {
 		return protocol.Errorf(protocol.CodeBanned, "a host removed you from this room and does not allow you back")
 	case errors.Is(err, meeting.ErrRoomFull):
 		return protocol.Errorf(protocol.CodeRoomFull, "this meeting is full: try again later or ask a host to make room")
+	case errors.Is(err, meeting.ErrUnplaced):
+		s.log.Warn("cannot place a meeting", "room", code, "err", err)
+		fallthrough
 	case errors.Is(err, meeting.ErrClosed), errors.Is(err, meeting.ErrElsewhere):
 		return protocol.Errorf(protocol.CodeRoomUnavailable, "this meeting cannot be joined on this server right now: try again in a few seconds")
 	case err != nil:
