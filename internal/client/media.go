@@ -266,7 +266,7 @@ func (m *mediaStack) answerOffer(offer string) error {
 		if err != nil {
 			return err
 		}
-		pc.OnTrack(m.onTrack)
+		pc.OnTrack(func(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) { m.onTrack(pc, remote, receiver) })
 		m.sub = pc
 	}
 	if err := m.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.edit(offer)}); err != nil {
@@ -284,10 +284,17 @@ func (m *mediaStack) answerOffer(offer string) error {
 	return m.c.SendMessage(m.c.ctx, &protocol.Answer{SDP: m.sub.LocalDescription().SDP})
 }
 
-func (m *mediaStack) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+// onTrack records a track arriving on the subscribe connection pc. Pion
+// calls it on its own goroutine, so pc may already be closed and replaced
+// (close sets m.sub to nil): its tracks are then ignored.
+func (m *mediaStack) onTrack(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	m.mu.Lock()
+	if m.sub != pc {
+		m.mu.Unlock()
+		return
+	}
 	mid := ""
-	for _, tr := range m.sub.GetTransceivers() {
+	for _, tr := range pc.GetTransceivers() {
 		if tr.Receiver() == receiver {
 			mid = tr.Mid()
 		}
