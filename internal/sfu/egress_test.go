@@ -125,7 +125,11 @@ func makeFast(t testing.TB, d *DownTrack, socket *mediaSocket) (*net.UDPConn, *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.subscriber.fast.Store(&fastPath{socket: socket, dest: udpout.NewAddr(recv.LocalAddr().(*net.UDPAddr).AddrPort()), keys: keys})
+	f, err := newFastPathTo(socket, recv.LocalAddr().(*net.UDPAddr).AddrPort(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.subscriber.fast.Store(f)
 	remote, err := srtp.CreateContext(key, salt, keys.profile)
 	if err != nil {
 		t.Fatal(err)

@@ -99,7 +99,7 @@ func (d *DownTrack) seal(dst []byte, f *fastPath, b *binding, seq uint16, ts uin
 		binary.BigEndian.PutUint16(plain[17:], transportSeq)
 		plain[19] = 0
 	}
-	return f.keys.seal(dst, plain, hdrLen, b.ssrc, d.rolloverCount(seq), seq)
+	return f.seal(dst, plain, hdrLen, b.ssrc, d.rolloverCount(seq), seq)
 }
 
 // write sends the packet through Pion with this subscriber's header, and the
