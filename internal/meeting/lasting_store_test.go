@@ -2,7 +2,6 @@ package meeting
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -18,66 +17,9 @@ import (
 	"github.com/visio-meet/visio/internal/store"
 )
 
-// The parts a node of these tests is made of: the real store, with the
-// small adapters that package server has for it (which this package cannot
-// import), a directory that says what the test wants, and sinks that keep
-// what participants are told.
-
-// liveStore is LastingState on the store.
-type liveStore struct{ st *store.Store }
-
-func (l liveStore) Start(ctx context.Context, code room.Code, m LastingMeeting) (string, error) {
-	stale, err := l.st.StartLiveMeeting(ctx, store.LiveMeeting{Key: m.Key, Code: code, StartedAt: m.StartedAt, Speech: liveSpeech(m.Speech)})
-	if err != nil || stale == nil {
-		return "", err
-	}
-	return stale.Key, nil
-}
-
-func (l liveStore) Load(ctx context.Context, code room.Code) (*LastingMeeting, error) {
-	rec, messages, err := l.st.LiveMeeting(ctx, code)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	sp := rec.Speech
-	m := &LastingMeeting{Key: rec.Key, StartedAt: rec.StartedAt, Speech: LastingSpeech{Captions: sp.Captions,
-		Transcript: string(sp.Transcript), TranscriptSince: sp.TranscriptSince, LastTranscript: string(sp.LastTranscript)}}
-	for _, msg := range messages {
-		chat := protocol.Chat{ID: msg.ID, From: msg.ParticipantID, Name: msg.SenderName, At: msg.At.UnixMilli(), Text: msg.Text,
-			Deleted: msg.Deleted, ClientID: msg.ClientID}
-		if f := msg.File; f != nil {
-			chat.File = &protocol.ChatFile{ID: f.ID, Name: f.Name, Size: f.Size, Type: f.Type}
-		}
-		m.Messages = append(m.Messages, chat)
-	}
-	return m, nil
-}
-
-func (l liveStore) AppendMessage(ctx context.Context, key string, msg protocol.Chat, keepFrom uint64) error {
-	kept := store.LiveMessage{ID: msg.ID, At: time.UnixMilli(msg.At), ParticipantID: msg.From, SenderName: msg.Name,
-		ClientID: msg.ClientID, Text: msg.Text, Deleted: msg.Deleted}
-	if f := msg.File; f != nil {
-		kept.File = &store.LiveFile{ID: f.ID, Name: f.Name, Type: f.Type, Size: f.Size}
-	}
-	return l.st.AppendLiveMessage(ctx, key, kept, keepFrom)
-}
-
-func (l liveStore) DeleteMessage(ctx context.Context, key string, id uint64) error {
-	return l.st.DeleteLiveMessage(ctx, key, id)
-}
-
-func (l liveStore) SaveSpeech(ctx context.Context, key string, s LastingSpeech) error {
-	return l.st.SetLiveSpeech(ctx, key, liveSpeech(s))
-}
-
-func (l liveStore) End(ctx context.Context, key string) error { return l.st.EndLiveMeeting(ctx, key) }
-
-func liveSpeech(s LastingSpeech) store.LiveSpeech {
-	return store.LiveSpeech{Captions: s.Captions, Transcript: store.TranscriptID(s.Transcript), TranscriptSince: s.TranscriptSince,
-		LastTranscript: store.TranscriptID(s.LastTranscript)}
-}
+// The parts a node of these tests is made of: the real store (StoredState,
+// and transcripts kept simply), a directory that says what the test wants,
+// and sinks that keep what participants are told.
 
 // storeTranscripts keeps transcripts in the store. Its segments are written
 // as they come, under the meeting's lock, which a test can afford.

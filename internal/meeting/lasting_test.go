@@ -50,7 +50,7 @@ func newWorld(t testing.TB, url string) world {
 }
 
 func (w world) node(t *testing.T, moved bool) *Registry {
-	return startNode(t, liveStore{w.st}, storeTranscripts{w.st}, w.files, moved)
+	return startNode(t, StoredState{w.st}, storeTranscripts{w.st}, w.files, moved)
 }
 
 func host(name string) Arrival {
@@ -256,7 +256,7 @@ func (s *seenFirst) AppendMessage(ctx context.Context, key string, msg protocol.
 func TestMessagesAreKeptBeforeAnyoneSeesThem(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, storetest.SQLite(t))
-	lasting := &seenFirst{LastingState: liveStore{w.st}, t: t}
+	lasting := &seenFirst{LastingState: StoredState{w.st}, t: t}
 	r := startNode(t, lasting, storeTranscripts{w.st}, w.files, false)
 	alice, aliceInbox := join(t, r, w.code, host("Alice"))
 	bob, bobInbox := join(t, r, w.code, host("Bob"))
@@ -315,7 +315,7 @@ func BenchmarkSendChat(b *testing.B) {
 			w := newWorld(b, e.url(b))
 			var state LastingState
 			if e.name != "memory" {
-				state = liveStore{w.st}
+				state = StoredState{w.st}
 			}
 			r := startNode(b, state, storeTranscripts{w.st}, w.files, false)
 			p, err := r.Join(b.Context(), w.code, host("Alice"), &inbox{})

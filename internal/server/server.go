@@ -142,7 +142,7 @@ func Start(cfg *config.Config, opts Options, log *slog.Logger) (srv *Server, err
 	if !cfg.MultiNode() { // alone, no meeting is live yet: every record is a crash's leftover
 		sweepLiveMeetings(ctx, st, mcfg.Files.Store, log)
 	}
-	mcfg.Lasting = liveState{st}
+	mcfg.Lasting = meeting.StoredState{Store: st}
 
 	// Join tokens need a secret; without a configured one, a random one
 	// does for a single server (tokens live two minutes).
