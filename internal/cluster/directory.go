@@ -8,6 +8,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/visio-meet/visio/internal/room"
@@ -220,9 +221,22 @@ func (c *Cluster) refreshRooms(ctx context.Context) {
 	}
 }
 
+// electionWait bounds how long a read of the directory waits for its stream
+// to have a leader again: when the node that led it is lost, the others
+// elect one within a few seconds, and nothing answers meanwhile.
+const electionWait = 5 * time.Second
+
 // entry reads the directory's entry for code; rev is 0 when there is none.
 func (c *Cluster) entry(ctx context.Context, code room.Code) (roomEntry, uint64, error) {
 	e, err := c.rooms.Get(ctx, string(code))
+	for waited := time.Duration(0); errors.Is(err, nats.ErrNoResponders) && waited < electionWait; waited += 100 * time.Millisecond {
+		select {
+		case <-ctx.Done():
+			return roomEntry{}, 0, fmt.Errorf("room %s: read the directory: %w", code, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+		e, err = c.rooms.Get(ctx, string(code))
+	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return roomEntry{}, 0, nil
 	}
