@@ -22,7 +22,6 @@ const (
 	probeHoldUS     = 2_000_000  // a probe that survives this long succeeded
 	probeBackoffUS  = 8_000_000  // wait after congestion before probing, doubled by each failed probe
 	maxProbeBackoff = 60_000_000 // longest wait between probes
-	probeLossLimit  = 0.02       // a probe starts under it, and fails over it
 )
 
 // Estimator turns one subscriber's feedback into an estimate of the
@@ -45,7 +44,6 @@ type Estimator struct {
 type probe struct {
 	active    bool
 	start     int64
-	from      float64 // the estimate before the probe
 	backoff   int64
 	notBefore int64
 }
@@ -168,12 +166,8 @@ func (e *Estimator) updateRate(now int64) {
 	}
 	if e.probe.active {
 		switch {
-		case failed || loss >= probeLossLimit:
-			// The link does not carry the trial: back to where the estimate
-			// was, at once, rather than after the loss grows to what
-			// congestion would be (the trial's packets are real video).
+		case failed:
 			e.probe.active = false
-			e.estimate = min(e.estimate, e.probe.from)
 			e.probe.notBefore = now + e.probe.backoff
 			e.probe.backoff = min(2*e.probe.backoff, maxProbeBackoff)
 		case now-e.probe.start >= probeHoldUS:
@@ -193,11 +187,11 @@ func (e *Estimator) updateRate(now int64) {
 func (e *Estimator) Probe(rate int, nowUS int64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.probe.active || nowUS < e.probe.notBefore || e.delay.signal != Normal || e.loss.fraction(nowUS) >= probeLossLimit ||
+	if e.probe.active || nowUS < e.probe.notBefore || e.delay.signal != Normal || e.loss.fraction(nowUS) >= 0.02 ||
 		e.feedbacks == 0 || float64(rate) <= e.estimate {
 		return false
 	}
-	e.probe.active, e.probe.start, e.probe.from = true, nowUS, e.estimate
+	e.probe.active, e.probe.start = true, nowUS
 	e.estimate = min(float64(rate), MaxRate)
 	return true
 }
