@@ -71,20 +71,12 @@ func (f *fastPath) seal(dst, plain []byte, headerLen int, ssrc, roc uint32, seq 
 
 // srtpKeys are the server's sending keys on one connection. Each fast path
 // of the connection (a new one follows each change of candidate pair) seals
-// with a sealer of its own: the down tracks of a connection share it, rather
-// than have a context each, since with thousands of down tracks their key
-// schedules would not stay in the processor's caches.
+// with a sealer of its own, which the connection's down tracks share: a
+// context per down track would, with thousands of them, not keep its key
+// schedule in the processor's caches.
 type srtpKeys struct {
 	key, salt []byte
 	profile   srtp.ProtectionProfile
-}
-
-// newSRTPKeys checks that the fast path can seal with the keys.
-func newSRTPKeys(key, salt []byte, profile srtp.ProtectionProfile) (*srtpKeys, error) {
-	if _, err := srtpseal.New(srtpseal.Profile(profile), key, salt); err != nil {
-		return nil, err // Pion's path seals what the fast path cannot
-	}
-	return &srtpKeys{key: key, salt: salt, profile: profile}, nil
 }
 
 // dtlsSecrets collects, from one connection's DTLS handshake, what the SRTP
@@ -146,7 +138,7 @@ func (s *dtlsSecrets) serverKeys() (*srtpKeys, error) {
 	if err := cfg.ExtractSessionKeysFromDTLS(s, false); err != nil {
 		return nil, fmt.Errorf("derive SRTP keys: %w", err)
 	}
-	return newSRTPKeys(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, s.profile)
+	return &srtpKeys{key: cfg.Keys.LocalMasterKey, salt: cfg.Keys.LocalMasterSalt, profile: s.profile}, nil
 }
 
 // ExportKeyingMaterial is the TLS 1.2 exporter (RFC 5705) without context,
@@ -202,6 +194,7 @@ func (e *Engine) newFastPath(pair *webrtc.ICECandidatePair, keys *srtpKeys) *fas
 	}
 	f, err := newFastPathTo(socket, netip.AddrPortFrom(remote, pair.Remote.Port), keys)
 	if err != nil {
+		e.log.Debug("packets take Pion's path", "reason", err) // a profile the sealer lacks
 		return nil
 	}
 	return f
