@@ -2,7 +2,8 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { ApiError } from '../api';
 import { t } from '../i18n';
 import { maxChatText, type ChatMessage } from '../protocol';
-import { isHost, type MeetingSession } from '../session';
+import { isHost } from '../meetingstate';
+import type { MeetingSession } from '../session';
 import { fileSize, OutgoingMessage, PostedMessage } from './ChatMessage';
 import { Confirm } from './Dialog';
 import { AttachIcon } from './icons';

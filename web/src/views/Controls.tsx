@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
 import { capture, captureScreen } from '../media';
-import { isHost, type Governed, type MeetingSession } from '../session';
+import { isHost, type Governed } from '../meetingstate';
+import type { MeetingSession } from '../session';
 import { useShortcuts } from '../shortcuts';
 import { CameraIcon, CaptionsIcon, HandIcon, LeaveIcon, MicIcon, ScreenIcon } from './icons';
 import { ChatButton } from './Chat';

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { signInURL } from '../api';
 import { t, type MessageKey } from '../i18n';
 import { followLink } from '../router';
-import type { Ended as EndedState } from '../session';
+import type { Ended as EndedState } from '../meetingstate';
 
 // What each way out of a meeting says, and what one can do next: join
 // again, go home, reload, sign in. Reasons not listed get the generic text.

@@ -1,7 +1,8 @@
 import { useRef, useState } from 'preact/hooks';
 import { t, type MessageKey } from '../i18n';
 import type { Participant } from '../protocol';
-import { handRanks, isHost, type MeetingSession } from '../session';
+import { handRanks, isHost } from '../meetingstate';
+import type { MeetingSession } from '../session';
 import { Confirm } from './Dialog';
 import { CameraIcon, MicIcon } from './icons';
 import { Panel } from './Panel';

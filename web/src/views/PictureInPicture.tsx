@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
-import type { MeetingSession, MeetingState } from '../session';
+import type { MeetingState } from '../meetingstate';
+import type { MeetingSession } from '../session';
 import { viewChanged } from './media';
 
 // Picture-in-picture keeps the person speaking in a small window of its own,

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { fetchMe, getRoom, signInURL, type Me, type RoomInfo } from '../api';
 import { safeStorageGet, t } from '../i18n';
 import { capture, listDevices, problemMessage, stopStream, type DeviceProblem } from '../media';
-import type { InitialMedia } from '../session';
+import type { InitialMedia } from '../meetingstate';
 import { Video } from './media';
 import { MicIcon, CameraIcon } from './icons';
 
